@@ -1,0 +1,162 @@
+"""A `requests`-based client for `Get_Client_Balance_json`."""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import UTC, datetime
+
+import requests
+
+from pipeline.hyper.credentials import Credential
+from pipeline.hyper.models import Exchange
+
+BALANCE_PATH = "Get_Client_Balance_json"
+ALIVE_PATH = "alive_check"
+# The simulator answers "as of" this instant when the header is present; a real instance
+# ignores unknown headers, and the client only sends it when asked to (backfills).
+AS_OF_HEADER = "X-Simulator-As-Of"
+# Bodies larger than this are cut before they reach storage; the original size is recorded.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+class HyperClient:
+    """One keep-alive session against one Hyper instance.
+
+    Thread-safe for concurrent `fetch_balance` calls (requests' connection pool is), which is
+    how the poller uses it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_seconds: float = 30.0,
+        pool_size: int = 8,
+        user_agent: str = "hyper-balance-history",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_seconds = timeout_seconds
+        self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers["User-Agent"] = user_agent
+
+    def __repr__(self) -> str:
+        return f"HyperClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HyperClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def is_reachable(self) -> bool:
+        """True when `alive_check` gets any HTTP answer (it bypasses the security layers)."""
+        try:
+            self._session.get(
+                f"{self.base_url}/{ALIVE_PATH}",
+                timeout=(CONNECT_TIMEOUT_SECONDS, min(self.timeout_seconds, 10.0)),
+            ).close()
+        except requests.RequestException:
+            return False
+        return True
+
+    def fetch_balance(
+        self, credential: Credential, *, as_of: datetime | None = None, attempt: int = 1
+    ) -> Exchange:
+        """POST one balance request and return what came back, never raising for HTTP trouble.
+
+        Args:
+            credential: the client number and API password (sent in the JSON body only).
+            as_of: ask the simulator for its answer at this instant (backfills); None = now.
+            attempt: the attempt number recorded with the exchange.
+        """
+        headers = {"Accept": "application/json"}
+        if as_of is not None:
+            headers[AS_OF_HEADER] = as_of.astimezone(UTC).isoformat()
+        payload = {
+            "ClientNumber": credential.client_number,
+            "API_Password": credential.api_password,
+        }
+        requested_at = datetime.now(UTC)
+        started = time.perf_counter()
+        try:
+            with self._session.post(
+                f"{self.base_url}/{BALANCE_PATH}",
+                json=payload,
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT_SECONDS, self.timeout_seconds),
+                stream=True,
+            ) as response:
+                raw, size = _read_capped(response)
+                status = response.status_code
+        except requests.RequestException as exc:
+            # The exception text names the URL and the failure, never the request body.
+            return Exchange(
+                client_number=credential.client_number,
+                attempt=attempt,
+                requested_at=requested_at,
+                observed_at=datetime.now(UTC),
+                duration_ms=(time.perf_counter() - started) * 1000,
+                http_status=None,
+                body=None,
+                network_error=describe_network_error(exc),
+            )
+        body, encoding, decode_error = decode_body(raw)
+        return Exchange(
+            client_number=credential.client_number,
+            attempt=attempt,
+            requested_at=requested_at,
+            observed_at=datetime.now(UTC),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            http_status=status,
+            body=body,
+            body_size=size,
+            body_truncated=size > len(raw),
+            body_encoding=encoding,
+            decode_error=decode_error,
+        )
+
+
+def _read_capped(response: requests.Response) -> tuple[bytes, int]:
+    """Read at most MAX_BODY_BYTES, but count the whole body so the true size is recorded."""
+    chunks: list[bytes] = []
+    kept = 0
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if kept < MAX_BODY_BYTES:
+            piece = chunk[: MAX_BODY_BYTES - kept]
+            chunks.append(piece)
+            kept += len(piece)
+    return b"".join(chunks), size
+
+
+def decode_body(raw: bytes) -> tuple[str, str, str | None]:
+    """Return (text, encoding, error): UTF-8 text, or base64 of bytes that are not UTF-8.
+
+    Base64 keeps an undecodable body byte-exact for audit while still fitting a VARCHAR.
+    """
+    try:
+        return raw.decode("utf-8"), "utf-8", None
+    except UnicodeDecodeError as exc:
+        error = f"body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        return base64.b64encode(raw).decode("ascii"), "base64", error
+
+
+def describe_network_error(exc: requests.RequestException) -> str:
+    """A one-line description: the kind of failure, without the request that caused it."""
+    kinds = (
+        (requests.ConnectTimeout, "connect timeout"),
+        (requests.ReadTimeout, "read timeout"),
+        (requests.ConnectionError, "connection error"),
+    )
+    kind = next((label for cls, label in kinds if isinstance(exc, cls)), type(exc).__name__)
+    reason = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{kind}: {reason}"[:300]

@@ -1,0 +1,60 @@
+"""The clients file: which clients to poll and their API passwords."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.settings import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A client number and its API password; the password never shows in a repr."""
+
+    client_number: int
+    api_password: str = field(repr=False)
+    label: str | None = None
+
+
+def load_credentials(path: Path) -> list[Credential]:
+    """Read `client_number,api_password[,label]` rows; a header row is optional.
+
+    Raises:
+        ConfigurationError: the file is missing, empty, or a row is malformed. The message
+            names the file and line, never the password.
+    """
+    if not path.is_file():
+        raise ConfigurationError(f"clients file {path} does not exist (HYPER_CLIENTS_FILE)")
+    credentials: list[Credential] = []
+    seen: set[int] = set()
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for line_no, row in enumerate(csv.reader(handle), start=1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            if line_no == 1 and row[0].strip().lower() == "client_number":
+                continue
+            if len(row) < 2 or len(row) > 3:
+                raise ConfigurationError(
+                    f"{path}:{line_no}: expected client_number,api_password[,label] "
+                    f"but found {len(row)} fields"
+                )
+            number_text, password = row[0].strip(), row[1].strip()
+            if not number_text.isdigit():
+                raise ConfigurationError(
+                    f"{path}:{line_no}: client_number {number_text!r} is not a positive integer"
+                )
+            if not password:
+                raise ConfigurationError(
+                    f"{path}:{line_no}: client {number_text} has an empty api_password"
+                )
+            number = int(number_text)
+            if number in seen:
+                raise ConfigurationError(f"{path}:{line_no}: client {number} is listed twice")
+            seen.add(number)
+            label = row[2].strip() if len(row) == 3 and row[2].strip() else None
+            credentials.append(Credential(number, password, label))
+    if not credentials:
+        raise ConfigurationError(f"clients file {path} lists no clients")
+    return credentials

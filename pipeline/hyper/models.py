@@ -1,0 +1,29 @@
+"""What one HTTP attempt against the API produced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP attempt: the answer as received, or the reason there was none.
+
+    `body` is the response exactly as received: UTF-8 text, or base64 of the bytes when they
+    were not valid UTF-8 (`body_encoding`). It never contains the request, which holds the
+    client's password.
+    """
+
+    client_number: int
+    attempt: int
+    requested_at: datetime
+    observed_at: datetime
+    duration_ms: float
+    http_status: int | None
+    body: str | None
+    network_error: str | None = None
+    body_size: int | None = None
+    body_truncated: bool = False
+    body_encoding: str = "utf-8"
+    decode_error: str | None = None

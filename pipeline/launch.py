@@ -1,0 +1,78 @@
+"""Run the poll job in-process for given slots (used by the CLI and the tests)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import dagster as dg
+
+from pipeline.defs.definitions import POLL_JOB, build_definitions
+from pipeline.defs.partitions import poll_partitions
+from pipeline.settings import Settings
+
+# Dagster's console logger is chatty at DEBUG; the CLI shows its own summary and progress.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@contextmanager
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    """The persistent instance of DAGSTER_HOME when set (runs show in `dg dev`), else ephemeral."""
+    if os.environ.get("DAGSTER_HOME"):
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    else:
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield instance
+
+
+def current_slot_key(settings: Settings) -> str:
+    key = poll_partitions(settings.poll_cron).get_last_partition_key()
+    assert key is not None
+    return key
+
+
+def slot_keys_between(settings: Settings, start: datetime, end: datetime) -> list[str]:
+    """Partition keys of the slots that start in [start, end)."""
+    partitions = poll_partitions(settings.poll_cron)
+    return [
+        key
+        for key in partitions.get_partition_keys()
+        if start <= partitions.time_window_for_partition_key(key).start < end
+    ]
+
+
+def run_poll_job(
+    settings: Settings, keys: list[str], *, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    """Materialize the poll job for a contiguous range of slot keys in a single run."""
+    job = build_definitions(settings).resolve_job_def(POLL_JOB)
+    if len(keys) == 1:
+        return job.execute_in_process(
+            run_config=QUIET_RUN_CONFIG,
+            partition_key=keys[0],
+            instance=instance,
+            raise_on_error=False,
+        )
+    return job.execute_in_process(
+        run_config=QUIET_RUN_CONFIG,
+        instance=instance,
+        raise_on_error=False,
+        tags={
+            "dagster/asset_partition_range_start": keys[0],
+            "dagster/asset_partition_range_end": keys[-1],
+        },
+    )
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The first step failure's message, one line."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and "Failure" not in error.cls_name:
+                error = error.cause
+            return error.message.strip().splitlines()[-1] if error.message else error.cls_name
+    return "the run failed"

@@ -1,0 +1,147 @@
+"""One polling round: fetch every client for a slot and land each answer with its outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pipeline.hyper import Credential, Exchange, HyperClient
+from pipeline.outcomes import SNAPSHOT_OUTCOMES, Classified, classify
+from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+
+# Answers are landed in batches of this many: one DuckDB commit per batch, and a crash loses
+# at most one batch of fetches, which a re-run of the slot fetches again.
+LANDING_BATCH = 64
+
+
+@dataclass
+class PollSummary:
+    """What one round did; becomes Dagster metadata and CLI output."""
+
+    slot_start: datetime
+    clients: int = 0
+    skipped: int = 0
+    requests: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    final_outcomes: Counter[str] = field(default_factory=Counter)
+    schema_drift_fields: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def failed_clients(self) -> int:
+        return sum(n for o, n in self.final_outcomes.items() if o not in SNAPSHOT_OUTCOMES)
+
+    def merge(self, other: PollSummary) -> None:
+        self.clients += other.clients
+        self.skipped += other.skipped
+        self.requests += other.requests
+        self.outcomes.update(other.outcomes)
+        self.final_outcomes.update(other.final_outcomes)
+        self.schema_drift_fields.update(other.schema_drift_fields)
+        self.seconds += other.seconds
+
+
+def poll_slot(
+    client: HyperClient,
+    credentials: Sequence[Credential],
+    store: Store,
+    *,
+    slot_start: datetime,
+    run_id: str,
+    as_of: datetime | None = None,
+    max_workers: int = 8,
+) -> PollSummary:
+    """Fetch every client that has no snapshot for `slot_start` yet and land what came back.
+
+    Clients whose slot is already complete are skipped, so re-running a round adds no row.
+    A failing client never stops the others: its failure is an attempt row with an outcome.
+    Store writes happen on this thread; only HTTP runs in the worker threads.
+    """
+    started = time.perf_counter()
+    summary = PollSummary(slot_start=slot_start, clients=len(credentials))
+    done = store.clients_with_snapshot(slot_start)
+    pending = [c for c in credentials if c.client_number not in done]
+    summary.skipped = len(credentials) - len(pending)
+    for credential in pending:
+        store.register_client(credential.client_number, credential.label, slot_start)
+
+    landing: list[tuple[Exchange, Classified]] = []
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        futures = [pool.submit(_fetch, client, c, as_of) for c in pending]
+        for future in as_completed(futures):
+            final = None
+            for exchange in future.result():
+                classified = classify(exchange)
+                landing.append((exchange, classified))
+                summary.requests += 1
+                summary.outcomes[classified.outcome] += 1
+                summary.schema_drift_fields.update(classified.extra_fields)
+                final = classified
+            if final is not None:
+                summary.final_outcomes[final.outcome] += 1
+                if final.error:
+                    log.warning("slot %s: %s", slot_start.isoformat(), final.error)
+            if len(landing) >= LANDING_BATCH:
+                store.record_exchanges(run_id, slot_start, landing)
+                landing = []
+    if landing:
+        store.record_exchanges(run_id, slot_start, landing)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _fetch(client: HyperClient, credential: Credential, as_of: datetime | None) -> list[Exchange]:
+    """All attempts for one client; an unexpected exception becomes a recorded network error."""
+    try:
+        return [client.fetch_balance(credential, as_of=as_of)]
+    except Exception as exc:  # never let one client's surprise stop the round
+        now = datetime.now(UTC)
+        return [
+            Exchange(
+                client_number=credential.client_number,
+                attempt=1,
+                requested_at=now,
+                observed_at=now,
+                duration_ms=0.0,
+                http_status=None,
+                body=None,
+                network_error=f"unexpected client failure ({type(exc).__name__})",
+            )
+        ]
+
+
+def poll_slots(
+    client: HyperClient,
+    credentials: Sequence[Credential],
+    store: Store,
+    *,
+    slots: Sequence[datetime],
+    run_id: str,
+    as_of_for: Callable[[datetime], datetime | None],
+    max_workers: int = 8,
+    on_slot: Callable[[int, int, PollSummary], None] | None = None,
+) -> PollSummary:
+    """Poll several slots in order (a backfill); `as_of_for(slot)` says which instant to ask."""
+    total = PollSummary(slot_start=slots[0] if slots else datetime.now(UTC))
+    for index, slot in enumerate(slots, start=1):
+        summary = poll_slot(
+            client,
+            credentials,
+            store,
+            slot_start=slot,
+            run_id=run_id,
+            as_of=as_of_for(slot),
+            max_workers=max_workers,
+        )
+        total.merge(summary)
+        total.clients = summary.clients
+        if on_slot is not None:
+            on_slot(index, len(slots), summary)
+    return total

@@ -1,0 +1,5 @@
+import sys
+
+from pipeline.simulator.cli import main
+
+sys.exit(main())

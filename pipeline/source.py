@@ -1,0 +1,75 @@
+"""Where balances come from: a live Hyper instance or the embedded simulator, same interface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pipeline.hyper import Credential, HyperClient, load_credentials
+from pipeline.settings import ConfigurationError, Settings
+from pipeline.simulator import SimulatorConfig, SimulatorServer, demo_credentials
+
+
+@dataclass(frozen=True)
+class Source:
+    """An open client plus the clients to poll with it."""
+
+    client: HyperClient
+    credentials: list[Credential]
+    is_simulator: bool
+
+    @property
+    def can_answer_past(self) -> bool:
+        """Only the simulator can answer "as of" a past instant; a real API answers now."""
+        return self.is_simulator
+
+
+def simulator_config(settings: Settings) -> SimulatorConfig:
+    return SimulatorConfig(
+        seed=settings.simulator_seed, base_currency=settings.simulator_base_currency
+    )
+
+
+def load_clients(settings: Settings) -> list[Credential]:
+    """The clients file when set; otherwise the simulator's demo book (simulator only)."""
+    if settings.clients_file is not None:
+        return load_credentials(settings.clients_file)
+    if not settings.uses_simulator:
+        raise ConfigurationError(
+            "HYPER_CLIENTS_FILE is required when HYPER_BASE_URL points at a real instance"
+        )
+    return [
+        Credential(c.client_number, c.api_password, c.label)
+        for c in demo_credentials(simulator_config(settings))
+    ]
+
+
+@contextmanager
+def open_source(settings: Settings, *, check_reachable: bool = True) -> Iterator[Source]:
+    """Start the embedded simulator when no HYPER_BASE_URL is set, and open a client on it.
+
+    Raises:
+        ConfigurationError: the clients file is missing or malformed, or the URL is unreachable.
+    """
+    credentials = load_clients(settings)
+    pool = max(1, settings.max_workers)
+    if settings.uses_simulator:
+        with (
+            SimulatorServer(simulator_config(settings)) as server,
+            HyperClient(
+                server.url, timeout_seconds=settings.timeout_seconds, pool_size=pool
+            ) as client,
+        ):
+            yield Source(client, credentials, is_simulator=True)
+        return
+    assert settings.base_url is not None
+    with HyperClient(
+        settings.base_url, timeout_seconds=settings.timeout_seconds, pool_size=pool
+    ) as client:
+        if check_reachable and not client.is_reachable():
+            raise ConfigurationError(
+                f"cannot reach HYPER_BASE_URL={settings.base_url} (alive_check got no HTTP "
+                "answer); check the URL and the network"
+            )
+        yield Source(client, credentials, is_simulator=False)

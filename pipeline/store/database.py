@@ -1,0 +1,52 @@
+"""Opening DuckDB files the same way everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipeline.sqlfiles import load_sql, sql_files
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file; writers get the DDL applied, everyone gets UTC timestamps.
+
+    Readers (notebooks, `pipeline query`) pass read_only=True: only the pipeline writes.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"DuckDB file {path} does not exist; run `pipeline demo` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    configure(con)
+    if not read_only:
+        apply_ddl(con)
+    return con
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> None:
+    # Instants are stored as TIMESTAMPTZ; rendering them in UTC keeps slots readable.
+    con.execute("set TimeZone = 'UTC'")
+
+
+def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables (and views, when present); every statement is idempotent."""
+    for path in sql_files("ddl"):
+        con.execute(load_sql(f"ddl/{path.stem}"))
+    for path in sql_files("views"):
+        con.execute(load_sql(f"views/{path.stem}"))
+
+
+@contextmanager
+def open_store(path: Path | str) -> Iterator[Store]:  # noqa: F821 - imported lazily below
+    from pipeline.store.store import Store
+
+    con = connect(path)
+    try:
+        yield Store(con)
+    finally:
+        con.close()

@@ -1,0 +1,2 @@
+insert into balance_snapshots by name
+select * from fresh_snapshots;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from dataclasses import replace
@@ -11,17 +12,22 @@ from datetime import UTC, datetime, timedelta
 from pipeline.progress import PROGRESS_LOGGER
 from pipeline.settings import ConfigurationError, Settings
 
+# Command groups that live in their own modules; each exposes `register(commands)`, which adds
+# subparsers whose `handler(args) -> int` does the work.
+COMMAND_MODULES: tuple[str, ...] = ()
 
-def main(argv: list[str] | None = None) -> int:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pipeline", description="Turn Hyper live client balances into exact history."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="poll the current slot once (HYPER_BASE_URL, or the embedded simulator when unset)",
     )
+    run.set_defaults(handler=lambda args: _run(Settings.from_env()))
     demo = commands.add_parser(
         "demo", help="backfill N days of hourly history from the embedded simulator"
     )
@@ -32,27 +38,35 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="end of the backfilled range, ISO-8601 UTC (default: the start of the current slot)",
     )
-    simulate = commands.add_parser("simulate", help="serve the Hyper API simulator")
-    simulate.add_argument("args", nargs=argparse.REMAINDER, help="see `pipeline simulate -- -h`")
+    demo.set_defaults(
+        handler=lambda args: _demo(Settings.from_env(), days=args.days, until=args.until)
+    )
+    simulate = commands.add_parser(
+        "simulate", help="serve the Hyper API simulator (see `pipeline simulate -- -h`)"
+    )
+    simulate.add_argument("args", nargs=argparse.REMAINDER)
+    simulate.set_defaults(handler=_simulate)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
-        if args.command == "run":
-            return _run(Settings.from_env())
-        if args.command == "demo":
-            return _demo(Settings.from_env(), days=args.days, until=args.until)
-        if args.command == "simulate":
-            from pipeline.simulator import main as simulate_main
-
-            rest = [a for a in args.args if a != "--"]
-            return simulate_main(rest)
+        return int(args.handler(args))
     except ConfigurationError as exc:
         print(f"pipeline {args.command}: configuration error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return 1
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pipeline.simulator import main as simulate_main
+
+    return simulate_main([a for a in args.args if a != "--"])
 
 
 def _parse_instant(text: str) -> datetime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -57,6 +58,7 @@ def poll_slot(
     run_id: str,
     as_of: datetime | None = None,
     max_workers: int = 8,
+    pool: ThreadPoolExecutor | None = None,
 ) -> PollSummary:
     """Fetch every client that has no snapshot for `slot_start` yet and land what came back.
 
@@ -69,12 +71,11 @@ def poll_slot(
     done = store.clients_with_snapshot(slot_start)
     pending = [c for c in credentials if c.client_number not in done]
     summary.skipped = len(credentials) - len(pending)
-    for credential in pending:
-        store.register_client(credential.client_number, credential.label, slot_start)
+    store.register_clients([(c.client_number, c.label) for c in pending], slot_start)
 
     landing: list[tuple[Exchange, Classified]] = []
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        futures = [pool.submit(_fetch, client, c, as_of) for c in pending]
+    with _pool_or_new(pool, max_workers) as workers:
+        futures = [workers.submit(_fetch, client, c, as_of) for c in pending]
         for future in as_completed(futures):
             final = None
             for exchange in future.result():
@@ -95,6 +96,16 @@ def poll_slot(
         store.record_exchanges(run_id, slot_start, landing)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@contextmanager
+def _pool_or_new(pool: ThreadPoolExecutor | None, max_workers: int) -> Iterator[ThreadPoolExecutor]:
+    """Reuse the caller's pool (a backfill polls many slots), or own one for this round."""
+    if pool is not None:
+        yield pool
+        return
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as own:
+        yield own
 
 
 def _fetch(client: HyperClient, credential: Credential, as_of: datetime | None) -> list[Exchange]:
@@ -130,18 +141,19 @@ def poll_slots(
 ) -> PollSummary:
     """Poll several slots in order (a backfill); `as_of_for(slot)` says which instant to ask."""
     total = PollSummary(slot_start=slots[0] if slots else datetime.now(UTC))
-    for index, slot in enumerate(slots, start=1):
-        summary = poll_slot(
-            client,
-            credentials,
-            store,
-            slot_start=slot,
-            run_id=run_id,
-            as_of=as_of_for(slot),
-            max_workers=max_workers,
-        )
-        total.merge(summary)
-        total.clients = summary.clients
-        if on_slot is not None:
-            on_slot(index, len(slots), summary)
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for index, slot in enumerate(slots, start=1):
+            summary = poll_slot(
+                client,
+                credentials,
+                store,
+                slot_start=slot,
+                run_id=run_id,
+                as_of=as_of_for(slot),
+                pool=pool,
+            )
+            total.merge(summary)
+            total.clients = summary.clients
+            if on_slot is not None:
+                on_slot(index, len(slots), summary)
     return total

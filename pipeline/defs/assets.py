@@ -76,7 +76,7 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
                 source.credentials,
                 store,
                 slots=[start for start, _ in windows],
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 as_of_for=as_of_for,
                 max_workers=hyper.max_workers,
                 on_slot=on_slot,

@@ -16,7 +16,7 @@ POLL_JOB = "poll_job"
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = poll_partitions(settings.poll_cron)
     assets = build_assets(partitions)
-    poll_job = dg.define_asset_job(POLL_JOB, selection=assets, partitions_def=partitions)
+    poll_job = dg.define_asset_job(POLL_JOB, selection=assets)
     poll_schedule = dg.build_schedule_from_partitioned_job(poll_job, name="poll_schedule")
     return dg.Definitions(
         assets=assets,

@@ -1,0 +1,116 @@
+"""The `pipeline` commands end to end: real Dagster runs, real simulator, real DuckDB files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, demo_credentials
+from pipeline.store import Store, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+UNTIL = SEED_EXAMPLE_INSTANT.isoformat()
+
+
+def counts(path: Path) -> dict[str, int]:
+    con = connect(path, read_only=True)
+    try:
+        return Store(con).table_counts()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "data" / "balances.duckdb"
+    for name in ("HYPER_BASE_URL", "HYPER_CLIENTS_FILE", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIPELINE_DB", str(db))
+    return db
+
+
+def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
+    assert main(["run"]) == 0
+    first = counts(env)
+    assert first["balance_snapshots"] == len(demo_credentials(SimulatorConfig())) - 0
+    assert main(["run"]) == 0
+    assert counts(env) == first
+    out = capsys.readouterr().out
+    assert "nothing to poll (complete)" in out
+
+
+def test_demo_twice_leaves_identical_row_counts_and_prints_a_summary(env: Path, capsys) -> None:
+    assert main(["demo", "--days", "0.5", "--until", UNTIL]) == 0
+    out = capsys.readouterr().out
+    for label in ("clients:", "snapshots:", "lines:", "currencies:", "time range:", "database:"):
+        assert label in out
+    assert str(env.resolve()) in out
+    first = counts(env)
+    assert first["balance_snapshots"] == 12 * len(demo_credentials(SimulatorConfig()))
+    assert main(["demo", "--days", "0.5", "--until", UNTIL]) == 0
+    assert counts(env) == first
+
+
+def test_a_missing_clients_file_is_a_one_line_configuration_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("HYPER_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HYPER_CLIENTS_FILE", str(env.parent / "nope.csv"))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nope.csv does not exist" in err[0]
+
+
+def test_a_malformed_clients_file_names_the_line(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text("client_number,api_password\n500601,SecretPass12\nabc,OtherSecret9\n")
+    monkeypatch.setenv("HYPER_CLIENTS_FILE", str(clients))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "clients.csv:3" in err and "not a positive integer" in err
+    assert "OtherSecret9" not in err and "SecretPass12" not in err
+
+
+def test_an_unreachable_url_is_a_one_line_configuration_error(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    clients = tmp_path / "clients.csv"
+    clients.write_text("500601,SecretPass12\n")
+    monkeypatch.setenv("HYPER_BASE_URL", "http://127.0.0.1:9")  # discard port: refused
+    monkeypatch.setenv("HYPER_CLIENTS_FILE", str(clients))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot reach HYPER_BASE_URL=http://127.0.0.1:9" in err[0]
+
+
+def test_demo_passwords_never_reach_the_db_logs_or_dagster_storage(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "demo", "--days", "0.25", "--until", UNTIL],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    passwords = [c.api_password for c in demo_credentials(SimulatorConfig())]
+    assert len(passwords) >= 12
+    places = {"stdout": result.stdout.encode(), "stderr": result.stderr.encode()}
+    places["duckdb"] = env.read_bytes()
+    for path in dagster_home.rglob("*"):
+        if path.is_file():
+            places[str(path)] = path.read_bytes()
+    assert any("dagster_home" in name for name in places), "Dagster wrote no storage"
+    for name, data in places.items():
+        for password in passwords:
+            assert password.encode() not in data, f"a demo password leaked into {name}"

@@ -1,0 +1,168 @@
+"""Dagster for real: materialize the partitioned assets against the simulator over loopback."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipeline.defs.definitions import POLL_JOB, build_definitions
+from pipeline.defs.partitions import PARTITION_FMT
+from pipeline.settings import Settings
+from pipeline.simulator import (
+    SEED_EXAMPLE_CLIENT,
+    SEED_EXAMPLE_INSTANT,
+    SimulatorConfig,
+    SimulatorServer,
+    demo_credentials,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_KEY = SEED_EXAMPLE_INSTANT.strftime(PARTITION_FMT)
+
+
+def materialize(settings: Settings, *, partition_key: str | None = None, tags=None):
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(POLL_JOB)
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            partition_key=partition_key, instance=instance, raise_on_error=False, tags=tags
+        )
+
+
+def test_materializing_a_slot_lands_the_seed_example(tmp_path: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    result = materialize(Settings(db_path=db), partition_key=SEED_KEY)
+    assert result.success
+    meta = {
+        m.asset_key.to_user_string(): m.metadata
+        for m in result.asset_materializations_for_node("fetch_round")
+    }
+    assert meta["fetch_attempts"]["rows_added"].value == len(demo_credentials(SimulatorConfig()))
+    assert (
+        meta["raw_responses"]["dagster/row_count"].value
+        == meta["fetch_attempts"]["dagster/row_count"].value
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    total = con.execute(
+        "select total_floating_balance::varchar from balance_snapshots "
+        "where client_number = ? and slot_start = ?",
+        [SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT],
+    ).fetchone()
+    assert total == ("72888.65",)
+
+
+def test_a_week_backfills_in_a_single_run(tmp_path: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    result = materialize(
+        Settings(db_path=db),
+        tags={
+            "dagster/asset_partition_range_start": "2026-10-25-12:00",
+            "dagster/asset_partition_range_end": SEED_KEY,
+        },
+    )
+    assert result.success
+    con = duckdb.connect(str(db), read_only=True)
+    slots = con.execute("select count(distinct slot_start) from balance_snapshots").fetchone()
+    assert slots == (7 * 24 + 1,)
+
+
+def test_a_usd_instance_lands_usd_as_base_currency(tmp_path: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    settings = Settings(db_path=db, simulator_base_currency="USD")
+    assert materialize(settings, partition_key=SEED_KEY).success
+    con = duckdb.connect(str(db), read_only=True)
+    bases = con.execute("select distinct base_currency from balance_lines").fetchall()
+    assert bases == [("USD",)]
+    usd_rates = con.execute(
+        "select distinct implied_rate from balance_lines where currency = 'USD'"
+    ).fetchall()
+    assert usd_rates == [(1.0,)]
+
+
+@pytest.fixture
+def live_simulator():
+    """A simulator the pipeline treats as a *live* instance (reached through HYPER_BASE_URL)."""
+    with SimulatorServer(SimulatorConfig()) as server:
+        yield server
+
+
+def write_clients(path: Path, rows: list[tuple[int, str]]) -> Path:
+    path.write_text(
+        "client_number,api_password,label\n" + "".join(f"{n},{p},c{n}\n" for n, p in rows)
+    )
+    return path
+
+
+def test_one_failing_client_does_not_stop_the_others(tmp_path: Path, live_simulator) -> None:
+    creds = demo_credentials(SimulatorConfig())[:4]
+    rows = [(c.client_number, c.api_password) for c in creds]
+    rows[1] = (rows[1][0], "WrongPassword1")
+    rows.append((999_999, "NoSuchClient9"))
+    settings = Settings(
+        db_path=tmp_path / "b.duckdb",
+        base_url=live_simulator.url,
+        clients_file=write_clients(tmp_path / "clients.csv", rows),
+    )
+    now_key = build_definitions(settings).resolve_job_def(POLL_JOB).partitions_def
+    key = now_key.get_last_partition_key()
+    assert materialize(settings, partition_key=key).success
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    outcomes = dict(con.execute("select client_number, outcome from fetch_attempts").fetchall())
+    assert outcomes[rows[1][0]] == "auth_error"
+    assert outcomes[999_999] == "api_error"
+    assert sum(1 for o in outcomes.values() if o in ("ok", "restricted")) == 3
+    errors = con.execute("select error from fetch_attempts where outcome <> 'ok'").fetchall()
+    assert all("WrongPassword1" not in e for (e,) in errors)
+    assert any(f"client {rows[1][0]}" in e for (e,) in errors)
+    snapshots = con.execute("select count(*) from balance_snapshots").fetchone()
+    assert snapshots == (3,)
+
+
+def test_a_past_slot_against_a_live_instance_fails_clearly(tmp_path: Path, live_simulator) -> None:
+    creds = demo_credentials(SimulatorConfig())[:2]
+    settings = Settings(
+        db_path=tmp_path / "b.duckdb",
+        base_url=live_simulator.url,
+        clients_file=write_clients(
+            tmp_path / "c.csv", [(c.client_number, c.api_password) for c in creds]
+        ),
+    )
+    result = materialize(settings, partition_key=SEED_KEY)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "past slot" in message and "only answers for the current moment" in message
+
+
+def test_the_schedule_polls_the_slot_in_progress() -> None:
+    defs = build_definitions(Settings())
+    schedule = defs.resolve_schedule_def("poll_schedule")
+    assert schedule.cron_schedule == "0 * * * *"
+    tick = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        request = next(iter(schedule.evaluate_tick(context).run_requests))
+    assert request.partition_key == "2026-11-25-14:00"
+
+
+def test_dg_check_defs_passes() -> None:
+    result = subprocess.run(
+        ["uv", "run", "dg", "check", "defs"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_settings_change_the_partition_cadence() -> None:
+    settings = replace(Settings(), poll_cron="*/15 * * * *")
+    partitions = build_definitions(settings).resolve_job_def(POLL_JOB).partitions_def
+    window = partitions.time_window_for_partition_key("2026-11-25-14:15")
+    assert (window.end - window.start).total_seconds() == 15 * 60

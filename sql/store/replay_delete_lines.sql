@@ -1,0 +1,7 @@
+-- Remove stored lines that are no longer produced or that change (re-inserted next).
+delete from balance_lines as l
+using replay_line_changes as c
+where l.client_number = c.client_number
+  and l.slot_start = c.slot_start
+  and l.currency = c.currency
+  and c.change in ('deleted', 'updated');

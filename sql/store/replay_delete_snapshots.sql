@@ -1,0 +1,6 @@
+-- Remove stored snapshots that are no longer produced or that change (re-inserted next).
+delete from balance_snapshots as s
+using replay_snapshot_changes as c
+where s.client_number = c.client_number
+  and s.slot_start = c.slot_start
+  and c.change in ('deleted', 'updated');

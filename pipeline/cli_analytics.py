@@ -1,0 +1,121 @@
+"""`pipeline query` and `pipeline report`: analysts' read-only entry points to the DuckDB file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.settings import Settings
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    query = commands.add_parser(
+        "query",
+        help="run an analyst query from sql/queries on a read-only connection",
+        description="Run a named query (sql/queries/NAME.sql); `--list` shows them all.",
+    )
+    query.add_argument("name", nargs="?", help="the query's name (see --list)")
+    query.add_argument("--list", action="store_true", help="list the queries and their parameters")
+    query.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter value (repeatable); timestamps are ISO-8601, UTC unless an offset",
+    )
+    query.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    query.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    query.add_argument("--db", type=Path, help="the DuckDB file (default: PIPELINE_DB)")
+    query.set_defaults(handler=_query)
+
+    report = commands.add_parser(
+        "report", help="execute the notebooks against the database and render one HTML page"
+    )
+    report.add_argument(
+        "--out", type=Path, default=Path("data/report"), help="folder (default data/report)"
+    )
+    report.add_argument("--db", type=Path, help="the DuckDB file (default: PIPELINE_DB)")
+    report.set_defaults(handler=_report)
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return args.db or Settings.from_env().db_path
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {pair!r} must look like key=value")
+        values[key.strip()] = value
+    return values
+
+
+def _query(args: argparse.Namespace) -> int:
+    from pipeline.analytics.queries import QueryError, list_queries, run_query
+    from pipeline.analytics.readonly import open_readonly
+
+    if args.list or not args.name:
+        for query in list_queries():
+            print(f"{query.name}\n    {query.description}")
+            for p in query.params:
+                default = "required" if p.required else f"default {p.default}"
+                print(f"    --param {p.name}=<{p.type}>  {p.description} ({default})")
+        return 0
+    if args.format == "parquet" and args.out is None:
+        print("pipeline query: --format parquet needs --out FILE", file=sys.stderr)
+        return 2
+    try:
+        params = _parse_params(args.param)
+        con = open_readonly(_db_path(args))
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"pipeline query: {exc}", file=sys.stderr)
+        return 2
+    try:
+        frame = run_query(con, args.name, params)
+    except QueryError as exc:
+        print(f"pipeline query: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    _write(frame, args.format, args.out)
+    return 0
+
+
+def _write(frame, fmt: str, out: Path | None) -> None:
+    import polars as pl
+
+    if fmt == "parquet":
+        frame.write_parquet(out)
+    elif fmt == "csv":
+        text = frame.write_csv()
+    elif fmt == "json":
+        text = frame.write_json() + "\n"
+    else:
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60):
+            text = f"{frame}\n"
+    if fmt != "parquet":
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+    if out is not None:
+        print(f"{frame.height} rows written to {out}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipeline.analytics.report import build_report
+
+    db_path = _db_path(args)
+    if not db_path.exists():
+        print(
+            f"pipeline report: {db_path} does not exist; run `pipeline demo` first", file=sys.stderr
+        )
+        return 2
+    page = build_report(db_path, args.out)
+    print(f"report: {page.resolve()}")
+    return 0

@@ -12,6 +12,7 @@ import dagster as dg
 from pipeline.defs.definitions import POLL_JOB, build_definitions
 from pipeline.defs.partitions import poll_partitions
 from pipeline.settings import Settings
+from pipeline.store.lock import run_lock
 
 # Dagster's console logger is chatty at DEBUG; the CLI shows its own summary and progress.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -47,7 +48,21 @@ def slot_keys_between(settings: Settings, start: datetime, end: datetime) -> lis
 def run_poll_job(
     settings: Settings, keys: list[str], *, instance: dg.DagsterInstance
 ) -> dg.ExecuteInProcessResult:
-    """Materialize the poll job for a contiguous range of slot keys in a single run."""
+    """Materialize the poll job for a contiguous range of slot keys in a single run.
+
+    The whole run holds the database's run lock: a concurrent `pipeline run` waits for it
+    (PIPELINE_LOCK_TIMEOUT_SECONDS), then finds the slot's complete clients and skips them.
+
+    Raises:
+        RunLocked: another run held the lock for the whole timeout.
+    """
+    with run_lock(settings.db_path, timeout_seconds=settings.lock_timeout_seconds):
+        return _execute(settings, keys, instance=instance)
+
+
+def _execute(
+    settings: Settings, keys: list[str], *, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def(POLL_JOB)
     if len(keys) == 1:
         return job.execute_in_process(

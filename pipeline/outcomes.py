@@ -5,7 +5,7 @@
 | `ok`               | 200 with ResponseCode 0 and a balance envelope                       |
 | `restricted`       | ResponseCode 1: the account has a restrictive status                 |
 | `api_error`        | the API answered with another ResponseCode (2, 4, 5, 7, 10, 21, ...) |
-| `auth_error`       | 401: wrong client password or a missing/expired bearer token         |
+| `auth_error`       | 401: wrong client password (ResponseCode 6) or a rejected bearer     |
 | `rate_limited`     | 429 (too many requests) or 423 (account busy, try again later)       |
 | `http_error`       | any other non-2xx status without a JSON envelope (HTML error pages)  |
 | `network_error`    | no HTTP answer: connection refused or reset, timeout                 |
@@ -38,6 +38,8 @@ OUTCOMES = (
     NETWORK_ERROR,
     INVALID_RESPONSE,
 )
+# 401 with this ResponseCode: the client's API password is wrong (not the bearer token).
+WRONG_CLIENT_PASSWORD = 6
 # Outcomes whose body becomes a balance snapshot.
 SNAPSHOT_OUTCOMES = (OK, RESTRICTED)
 
@@ -69,7 +71,14 @@ def classify(exchange: Exchange) -> Classified:
     detail = f"ResponseCode {code}" + (f" ({message})" if message else "") if envelope else ""
 
     if status == 401:
-        return Classified(AUTH_ERROR, code, f"{who}: HTTP 401 {detail or 'unauthorized'}".strip())
+        if code == WRONG_CLIENT_PASSWORD:
+            reason = "wrong API password (ResponseCode 6); fix its row in the clients file"
+        else:
+            reason = (
+                "bearer token rejected; check HYPER_ACCESS_TOKEN / HYPER_REFRESH_TOKEN "
+                "(a refresh was tried when a refresh token is configured)"
+            )
+        return Classified(AUTH_ERROR, code, f"{who}: HTTP 401 {reason}")
     if status in (423, 429):
         return Classified(RATE_LIMITED, code, f"{who}: HTTP {status} {detail}".strip())
     if status != 200:

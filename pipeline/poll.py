@@ -109,9 +109,12 @@ def _pool_or_new(pool: ThreadPoolExecutor | None, max_workers: int) -> Iterator[
 
 
 def _fetch(client: HyperClient, credential: Credential, as_of: datetime | None) -> list[Exchange]:
-    """All attempts for one client; an unexpected exception becomes a recorded network error."""
+    """All attempts for one client (retries, token refresh: `HyperClient.fetch_with_retries`).
+
+    An unexpected exception becomes a recorded network error, never a stopped round.
+    """
     try:
-        return [client.fetch_balance(credential, as_of=as_of)]
+        return client.fetch_with_retries(credential, as_of=as_of)
     except Exception as exc:  # never let one client's surprise stop the round
         now = datetime.now(UTC)
         return [

@@ -14,6 +14,11 @@ HYPER_REFRESH_TOKEN = "HYPER_REFRESH_TOKEN"
 HYPER_RATE_LIMIT_PER_MINUTE = "HYPER_RATE_LIMIT_PER_MINUTE"
 HYPER_TIMEOUT_SECONDS = "HYPER_TIMEOUT_SECONDS"
 HYPER_MAX_WORKERS = "HYPER_MAX_WORKERS"
+HYPER_MAX_ATTEMPTS = "HYPER_MAX_ATTEMPTS"
+HYPER_BACKOFF_BASE_SECONDS = "HYPER_BACKOFF_BASE_SECONDS"
+HYPER_BACKOFF_MAX_SECONDS = "HYPER_BACKOFF_MAX_SECONDS"
+HYPER_TOKEN_STATE_FILE = "HYPER_TOKEN_STATE_FILE"
+PIPELINE_LOCK_TIMEOUT_SECONDS = "PIPELINE_LOCK_TIMEOUT_SECONDS"
 PIPELINE_DB = "PIPELINE_DB"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
@@ -24,6 +29,12 @@ DEFAULT_POLL_CRON = "0 * * * *"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 20.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_WORKERS = 8
+DEFAULT_MAX_ATTEMPTS = 4
+DEFAULT_BACKOFF_BASE_SECONDS = 1.0
+DEFAULT_BACKOFF_MAX_SECONDS = 60.0
+# How long a second `pipeline run` waits for the first one to release the database.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
+TOKEN_STATE_FILE_NAME = "hyper_token_state.json"
 # When the embedded simulator answers, the vendor's per-IP budget does not apply: the
 # simulator is ours and on loopback, so the default pace would only slow demos down.
 SIMULATOR_RATE_LIMIT_PER_MINUTE = 0.0
@@ -44,6 +55,13 @@ class Settings:
     rate_limit_per_minute: float | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     max_workers: int = DEFAULT_MAX_WORKERS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
+    backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS
+    token_state_file: Path | None = None
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    # The rate limit's window; 60 s in production, seconds in tests (the budget scales with it).
+    rate_window_seconds: float = 60.0
     db_path: Path = Path(DEFAULT_DB)
     poll_cron: str = DEFAULT_POLL_CRON
     simulator_seed: int = 42
@@ -52,6 +70,11 @@ class Settings:
     @property
     def uses_simulator(self) -> bool:
         return self.base_url is None
+
+    @property
+    def effective_token_state_file(self) -> Path:
+        """Where a refreshed token pair is kept: beside the database, never inside it."""
+        return self.token_state_file or self.db_path.parent / TOKEN_STATE_FILE_NAME
 
     @property
     def effective_rate_limit(self) -> float:
@@ -98,6 +121,19 @@ class Settings:
             rate_limit_per_minute=number(HYPER_RATE_LIMIT_PER_MINUTE, float, None),
             timeout_seconds=number(HYPER_TIMEOUT_SECONDS, float, DEFAULT_TIMEOUT_SECONDS),
             max_workers=max(1, int(number(HYPER_MAX_WORKERS, int, DEFAULT_MAX_WORKERS))),
+            max_attempts=max(1, int(number(HYPER_MAX_ATTEMPTS, int, DEFAULT_MAX_ATTEMPTS))),
+            backoff_base_seconds=float(
+                number(HYPER_BACKOFF_BASE_SECONDS, float, DEFAULT_BACKOFF_BASE_SECONDS)
+            ),
+            backoff_max_seconds=float(
+                number(HYPER_BACKOFF_MAX_SECONDS, float, DEFAULT_BACKOFF_MAX_SECONDS)
+            ),
+            token_state_file=Path(token_file)
+            if (token_file := text(HYPER_TOKEN_STATE_FILE))
+            else None,
+            lock_timeout_seconds=float(
+                number(PIPELINE_LOCK_TIMEOUT_SECONDS, float, DEFAULT_LOCK_TIMEOUT_SECONDS)
+            ),
             db_path=Path(text(PIPELINE_DB) or DEFAULT_DB),
             poll_cron=text(PIPELINE_POLL_CRON) or DEFAULT_POLL_CRON,
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),

@@ -7,6 +7,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pipeline.hyper import Credential, HyperClient, load_credentials
+from pipeline.hyper.auth import TokenManager
+from pipeline.hyper.ratelimit import pacer_for
+from pipeline.hyper.redact import install_log_redaction, register_secrets
+from pipeline.hyper.retry import RetryPolicy
 from pipeline.settings import ConfigurationError, Settings
 from pipeline.simulator import SimulatorConfig, SimulatorServer, demo_credentials
 
@@ -32,17 +36,46 @@ def simulator_config(settings: Settings) -> SimulatorConfig:
 
 
 def load_clients(settings: Settings) -> list[Credential]:
-    """The clients file when set; otherwise the simulator's demo book (simulator only)."""
+    """The clients file when set; otherwise the simulator's demo book (simulator only).
+
+    Every password is registered with the log redaction filter as it is loaded.
+    """
+    install_log_redaction()
     if settings.clients_file is not None:
-        return load_credentials(settings.clients_file)
-    if not settings.uses_simulator:
+        credentials = load_credentials(settings.clients_file)
+    elif not settings.uses_simulator:
         raise ConfigurationError(
             "HYPER_CLIENTS_FILE is required when HYPER_BASE_URL points at a real instance"
         )
-    return [
-        Credential(c.client_number, c.api_password, c.label)
-        for c in demo_credentials(simulator_config(settings))
-    ]
+    else:
+        credentials = [
+            Credential(c.client_number, c.api_password, c.label)
+            for c in demo_credentials(simulator_config(settings))
+        ]
+    register_secrets(c.api_password for c in credentials)
+    return credentials
+
+
+def make_client(settings: Settings, base_url: str) -> HyperClient:
+    """A client with the settings' bearer tokens, shared request pacer and retry policy."""
+    install_log_redaction()
+    register_secrets([settings.access_token, settings.refresh_token])
+    return HyperClient(
+        base_url,
+        timeout_seconds=settings.timeout_seconds,
+        pool_size=max(1, settings.max_workers),
+        auth=TokenManager(
+            settings.access_token,
+            settings.refresh_token,
+            state_file=settings.effective_token_state_file,
+        ),
+        pacer=pacer_for(settings.effective_rate_limit, window_seconds=settings.rate_window_seconds),
+        retry=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            backoff_base_seconds=settings.backoff_base_seconds,
+            backoff_max_seconds=settings.backoff_max_seconds,
+        ),
+    )
 
 
 @contextmanager
@@ -53,20 +86,15 @@ def open_source(settings: Settings, *, check_reachable: bool = True) -> Iterator
         ConfigurationError: the clients file is missing or malformed, or the URL is unreachable.
     """
     credentials = load_clients(settings)
-    pool = max(1, settings.max_workers)
     if settings.uses_simulator:
         with (
             SimulatorServer(simulator_config(settings)) as server,
-            HyperClient(
-                server.url, timeout_seconds=settings.timeout_seconds, pool_size=pool
-            ) as client,
+            make_client(settings, server.url) as client,
         ):
             yield Source(client, credentials, is_simulator=True)
         return
     assert settings.base_url is not None
-    with HyperClient(
-        settings.base_url, timeout_seconds=settings.timeout_seconds, pool_size=pool
-    ) as client:
+    with make_client(settings, settings.base_url) as client:
         if check_reachable and not client.is_reachable():
             raise ConfigurationError(
                 f"cannot reach HYPER_BASE_URL={settings.base_url} (alive_check got no HTTP "

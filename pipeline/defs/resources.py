@@ -19,13 +19,22 @@ from pipeline.store.database import apply_ddl, configure
 class HyperResource(dg.ConfigurableResource):
     """A Hyper instance (`base_url`) or, when unset, the embedded simulator on loopback.
 
-    Holds no secret: client passwords stay in the clients file and are read when a round runs.
+    Holds no secret: client passwords stay in the clients file and bearer tokens in the
+    environment (HYPER_ACCESS_TOKEN / HYPER_REFRESH_TOKEN); both are read when a round runs, so
+    neither reaches Dagster's run config or event log.
     """
 
     base_url: str | None = None
     clients_file: str | None = None
     timeout_seconds: float = 30.0
     max_workers: int = 8
+    rate_limit_per_minute: float | None = None
+    rate_window_seconds: float = 60.0
+    max_attempts: int = 4
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    token_state_file: str | None = None
+    db_path: str | None = None
     simulator_seed: int = 42
     simulator_base_currency: str = "ILS"
 
@@ -36,16 +45,34 @@ class HyperResource(dg.ConfigurableResource):
             clients_file=str(settings.clients_file) if settings.clients_file else None,
             timeout_seconds=settings.timeout_seconds,
             max_workers=settings.max_workers,
+            rate_limit_per_minute=settings.rate_limit_per_minute,
+            rate_window_seconds=settings.rate_window_seconds,
+            max_attempts=settings.max_attempts,
+            backoff_base_seconds=settings.backoff_base_seconds,
+            backoff_max_seconds=settings.backoff_max_seconds,
+            token_state_file=str(settings.effective_token_state_file),
+            db_path=str(settings.db_path),
             simulator_seed=settings.simulator_seed,
             simulator_base_currency=settings.simulator_base_currency,
         )
 
     def settings(self) -> Settings:
+        # Tokens come from the environment at run time, never from this resource's config.
+        env = Settings.from_env()
         return Settings(
             base_url=self.base_url,
             clients_file=Path(self.clients_file) if self.clients_file else None,
+            access_token=env.access_token,
+            refresh_token=env.refresh_token,
             timeout_seconds=self.timeout_seconds,
             max_workers=self.max_workers,
+            rate_limit_per_minute=self.rate_limit_per_minute,
+            rate_window_seconds=self.rate_window_seconds,
+            max_attempts=self.max_attempts,
+            backoff_base_seconds=self.backoff_base_seconds,
+            backoff_max_seconds=self.backoff_max_seconds,
+            token_state_file=Path(self.token_state_file) if self.token_state_file else None,
+            db_path=Path(self.db_path) if self.db_path else env.db_path,
             simulator_seed=self.simulator_seed,
             simulator_base_currency=self.simulator_base_currency,
         )

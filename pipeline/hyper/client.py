@@ -8,8 +8,17 @@ from datetime import UTC, datetime
 
 import requests
 
+from pipeline.hyper.auth import (
+    REFRESH_PATH,
+    TokenManager,
+    TokenPair,
+    TokenRefreshError,
+    parse_refresh_answer,
+)
 from pipeline.hyper.credentials import Credential
 from pipeline.hyper.models import Exchange
+from pipeline.hyper.ratelimit import RequestPacer
+from pipeline.hyper.retry import RetryPolicy, parse_retry_after, run_with_retries
 
 BALANCE_PATH = "Get_Client_Balance_json"
 ALIVE_PATH = "alive_check"
@@ -25,7 +34,9 @@ class HyperClient:
     """One keep-alive session against one Hyper instance.
 
     Thread-safe for concurrent `fetch_balance` calls (requests' connection pool is), which is
-    how the poller uses it.
+    how the poller uses it. The bearer tokens (`auth`), the request pacer (`pacer`, shared by
+    all threads) and the retry policy belong to the client, so every worker obeys the same
+    budget and sees the same refreshed token.
     """
 
     def __init__(
@@ -35,9 +46,16 @@ class HyperClient:
         timeout_seconds: float = 30.0,
         pool_size: int = 8,
         user_agent: str = "hyper-balance-history",
+        auth: TokenManager | None = None,
+        pacer: RequestPacer | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_seconds = timeout_seconds
+        self.auth = auth or TokenManager()
+        self.auth.bind(self._refresh_tokens)
+        self.pacer = pacer
+        self.retry = retry or RetryPolicy()
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self._session.mount("http://", adapter)
@@ -67,10 +85,58 @@ class HyperClient:
             return False
         return True
 
+    def fetch_with_retries(
+        self, credential: Credential, *, as_of: datetime | None = None
+    ) -> list[Exchange]:
+        """Every attempt for one client until a final answer (see `pipeline.hyper.retry`).
+
+        Never raises: an unexpected exception inside an attempt becomes a network-error
+        exchange, and the attempts before it are kept.
+        """
+        generations: dict[int, int] = {}
+
+        def attempt(number: int) -> Exchange:
+            generations[number] = self.auth.current()[1]
+            try:
+                return self.fetch_balance(credential, as_of=as_of, attempt=number)
+            except Exception as exc:  # never let one client's surprise stop the round
+                now = datetime.now(UTC)
+                return Exchange(
+                    client_number=credential.client_number,
+                    attempt=number,
+                    requested_at=now,
+                    observed_at=now,
+                    duration_ms=0.0,
+                    http_status=None,
+                    body=None,
+                    network_error=f"unexpected client failure ({type(exc).__name__})",
+                )
+
+        def on_unauthorized(exchange: Exchange) -> bool:
+            return self.auth.refresh(generations[exchange.attempt])
+
+        return run_with_retries(attempt, self.retry, on_unauthorized=on_unauthorized)
+
+    def _refresh_tokens(self, refresh_token: str) -> TokenPair:
+        """POST `RefreshToken` with the refresh token as bearer (counts against the budget)."""
+        if self.pacer is not None:
+            self.pacer.acquire()
+        try:
+            with self._session.post(
+                f"{self.base_url}/{REFRESH_PATH}",
+                headers={"Authorization": f"Bearer {refresh_token}", "Accept": "application/json"},
+                timeout=(CONNECT_TIMEOUT_SECONDS, self.timeout_seconds),
+            ) as response:
+                return parse_refresh_answer(response.status_code, response.content)
+        except requests.RequestException as exc:
+            raise TokenRefreshError(describe_network_error(exc)) from None
+
     def fetch_balance(
         self, credential: Credential, *, as_of: datetime | None = None, attempt: int = 1
     ) -> Exchange:
         """POST one balance request and return what came back, never raising for HTTP trouble.
+
+        Waits for the shared pacer first, and sends the current bearer token when there is one.
 
         Args:
             credential: the client number and API password (sent in the JSON body only).
@@ -80,6 +146,11 @@ class HyperClient:
         headers = {"Accept": "application/json"}
         if as_of is not None:
             headers[AS_OF_HEADER] = as_of.astimezone(UTC).isoformat()
+        token, _ = self.auth.current()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if self.pacer is not None:
+            self.pacer.acquire()
         payload = {
             "ClientNumber": credential.client_number,
             "API_Password": credential.api_password,
@@ -96,7 +167,8 @@ class HyperClient:
             ) as response:
                 raw, size = _read_capped(response)
                 status = response.status_code
-        except requests.RequestException as exc:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except (requests.RequestException, OSError) as exc:
             # The exception text names the URL and the failure, never the request body.
             return Exchange(
                 client_number=credential.client_number,
@@ -121,6 +193,7 @@ class HyperClient:
             body_truncated=size > len(raw),
             body_encoding=encoding,
             decode_error=decode_error,
+            retry_after=retry_after,
         )
 
 
@@ -150,7 +223,7 @@ def decode_body(raw: bytes) -> tuple[str, str, str | None]:
         return base64.b64encode(raw).decode("ascii"), "base64", error
 
 
-def describe_network_error(exc: requests.RequestException) -> str:
+def describe_network_error(exc: Exception) -> str:
     """A one-line description: the kind of failure, without the request that caused it."""
     kinds = (
         (requests.ConnectTimeout, "connect timeout"),

@@ -27,3 +27,5 @@ class Exchange:
     body_truncated: bool = False
     body_encoding: str = "utf-8"
     decode_error: str | None = None
+    # Seconds the server asked us to wait (`Retry-After`), when it said so.
+    retry_after: float | None = None

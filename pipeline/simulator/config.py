@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.simulator.faults import FaultPlan
+    from pipeline.simulator.gateway import AuthSpec, RateLimitSpec
 
 AS_OF_HEADER = "X-Simulator-As-Of"
 """Request header (simulator only) asking for the answer "as of" an ISO-8601 instant."""
@@ -22,7 +27,8 @@ class SimulatorConfig:
 
     `seed` fixes passwords, prices and balances; `base_currency` is the instance's accounting
     currency (it names the `Value_<BASE>` fields); `n_extra_clients` adds ordinary clients after
-    the demo book for load tests; `port` 0 picks a free port.
+    the demo book for load tests; `port` 0 picks a free port. `faults`, `auth` and `rate_limit`
+    turn on the hostile behaviours (faults on demand, bearer tokens, a per-caller 429 limit).
     """
 
     seed: int = 42
@@ -30,6 +36,9 @@ class SimulatorConfig:
     n_extra_clients: int = 0
     host: str = "127.0.0.1"
     port: int = 0
+    faults: FaultPlan | None = None
+    auth: AuthSpec | None = None
+    rate_limit: RateLimitSpec | None = None
 
     def __post_init__(self) -> None:
         if self.base_currency not in BASE_CURRENCIES:

@@ -53,9 +53,13 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
+    """An answer; `delay_seconds` is waited before sending, `reset` drops the connection (RST)."""
+
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": JSON_CONTENT_TYPE})
+    delay_seconds: float = 0.0
+    reset: bool = False
 
 
 def error_reply(status: int, code: int, message: str) -> Reply:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import struct
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from pipeline.simulator.config import SimulatorConfig
-from pipeline.simulator.responses import Reply, Request, error_reply, handle
+from pipeline.simulator.gateway import SimulatorState
+from pipeline.simulator.responses import Reply, Request, error_reply
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +45,25 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         request = Request(self.command, self.path, self.headers, body)
         try:
-            reply = handle(self.server.config, request, datetime.now(UTC))
+            reply = self.server.state.serve(request, datetime.now(UTC), self.client_address[0])
         except Exception:
             logger.exception("simulator failed on %s %s", self.command, urlsplit(self.path).path)
             reply = error_reply(500, 5, "Technical error")
-        self._send(reply)
+        if reply.delay_seconds > 0:
+            time.sleep(reply.delay_seconds)
+        if reply.reset:
+            self._reset()
+            return
+        try:
+            self._send(reply)
+        except OSError:  # the client gave up (read timeout) and closed: nothing to answer
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST, as a crashing proxy would."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
@@ -67,6 +86,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
+        self.state = SimulatorState(config)
         super().__init__((config.host, config.port), _Handler)
 
 
@@ -99,6 +119,13 @@ class SimulatorServer:
         if self._thread is not None:
             self._thread.join()
         self._httpd = self._thread = None
+
+    @property
+    def state(self) -> SimulatorState:
+        """Tokens, rate windows and per-client attempt counts (for tests and benches)."""
+        if self._httpd is None:
+            raise RuntimeError("simulator not started")
+        return self._httpd.state
 
     @property
     def url(self) -> str:

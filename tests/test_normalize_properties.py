@@ -1,0 +1,114 @@
+"""Property tests of the normalizer: exact numbers in, exact numbers out; nothing ever raises."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Context, Decimal
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.normalize import RAW_SCHEMA, normalize_raw
+
+SLOT = datetime(2026, 11, 1, 12, tzinfo=UTC)
+EXACT = Context(prec=80)  # the default 28 digits would round the expected value, not the code
+PROPERTY_SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def decimal_text(places: int, max_integer_digits: int = 20) -> st.SearchStrategy[str]:
+    """Plain decimal text with at most `places` decimals, e.g. -150000000000.12345678."""
+    integer = st.integers(min_value=0, max_value=10**max_integer_digits - 1)
+    fraction = st.integers(min_value=0, max_value=places).flatmap(
+        lambda n: st.just("") if n == 0 else st.text("0123456789", min_size=n, max_size=n)
+    )
+    sign = st.sampled_from(["", "-"])
+    return st.builds(lambda s, i, f: f"{s}{i}" + (f".{f}" if f else ""), sign, integer, fraction)
+
+
+currency = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=5)
+line = st.fixed_dictionaries(
+    {"balance": decimal_text(8), "value": decimal_text(2), "cash": decimal_text(8)}
+)
+
+
+@st.composite
+def envelopes(draw: st.DrawFn) -> tuple[str, str, dict[str, dict[str, str]], str]:
+    base = draw(st.sampled_from(["ILS", "USD", "EUR"]))
+    currencies = draw(st.lists(currency, min_size=0, max_size=6, unique=True))
+    lines = {c: draw(line) for c in currencies}
+    total = draw(decimal_text(2))
+    legacy = draw(st.booleans())  # older generations quote codes and numbers
+
+    def number(text: str) -> str:
+        return json.dumps(text) if legacy else text
+
+    data = ", ".join(
+        f'{{"Currency": {json.dumps(c)}, "Balance": {number(v["balance"])}, '
+        f'"Value_{base}": {number(v["value"])}, "Cash": {number(v["cash"])}}}'
+        for c, v in lines.items()
+    )
+    code = '"000"' if legacy else "0"
+    body = (
+        f'{{"ResponseCode": {code}, "ResponseMsgEng": "ok", "ERP_Account_Status": 5, '
+        f'"Web_Account_Status": 2, "Agency": 0, "Data": [{data}], '
+        f'"Total_Floating_Balance_{base}": {number(total)}}}'
+    )
+    return body, base, lines, total
+
+
+def raw_frame(bodies: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "raw_id": [f"r{i}" for i in range(len(bodies))],
+            "client_number": [500601 + i for i in range(len(bodies))],
+            "slot_start": [SLOT] * len(bodies),
+            "observed_at": [SLOT] * len(bodies),
+            "body": bodies,
+        },
+        schema=RAW_SCHEMA,
+    )
+
+
+@PROPERTY_SETTINGS
+@given(envelopes())
+def test_any_valid_response_normalizes_to_exactly_its_numbers(envelope) -> None:
+    body, base, lines, total = envelope
+    batch = normalize_raw(raw_frame([body]))
+    assert batch.rejected.is_empty(), batch.rejected["error"].to_list()
+    snapshot = batch.snapshots.row(0, named=True)
+    assert snapshot["base_currency"] == base
+    assert snapshot["total_floating_balance"] == Decimal(total)
+    assert snapshot["line_count"] == len(lines)
+    got = {row["currency"]: row for row in batch.lines.iter_rows(named=True)}
+    assert set(got) == set(lines)
+    for name, expected in lines.items():
+        row = got[name]
+        assert row["balance"] == Decimal(expected["balance"])
+        assert row["value_base"] == Decimal(expected["value"])
+        assert row["cash"] == Decimal(expected["cash"])
+        locked = EXACT.subtract(Decimal(expected["balance"]), Decimal(expected["cash"]))
+        assert row["locked"] == locked
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=300),
+            st.binary(max_size=300).map(lambda b: b.decode("utf-8", "surrogateescape")),
+            envelopes().flatmap(lambda e: st.integers(0, len(e[0])).map(lambda cut: e[0][:cut])),
+            envelopes().map(lambda e: e[0].replace("0", "NaN", 1)),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_arbitrary_text_never_raises_and_every_row_is_accounted_for(bodies: list[str]) -> None:
+    bodies = [b.encode("utf-8", "replace").decode("utf-8") for b in bodies]
+    batch = normalize_raw(raw_frame(bodies))
+    assert batch.snapshots.height + batch.rejected.height == len(bodies)
+    assert batch.rejected["error"].null_count() == 0

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.progress import PROGRESS_LOGGER
 from pipeline.settings import ConfigurationError, Settings
+from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
 # subparsers whose `handler(args) -> int` does the work.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("pipeline.cli_raw", "pipeline.cli_analytics")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"pipeline {args.command}: configuration error: {exc}", file=sys.stderr)
         return 2
+    except RunLocked as exc:  # another run holds the database (pipeline.store.lock)
+        print(f"pipeline {args.command}: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -139,6 +143,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None) -> int:
         return 1
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(demo_summary(settings.db_path, seconds=seconds))
+    print(f"  report:      `pipeline report --db {settings.db_path}` writes data/report/index.html")
     return 0
 
 

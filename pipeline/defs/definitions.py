@@ -6,7 +6,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs.assets import build_assets
+from pipeline.defs.checks import build_checks
 from pipeline.defs.partitions import poll_partitions
+from pipeline.defs.replay import replay_job
 from pipeline.defs.resources import HyperResource
 from pipeline.settings import Settings
 
@@ -20,7 +22,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     poll_schedule = dg.build_schedule_from_partitioned_job(poll_job, name="poll_schedule")
     return dg.Definitions(
         assets=assets,
-        jobs=[poll_job],
+        asset_checks=build_checks(partitions),
+        jobs=[poll_job, replay_job],
         schedules=[poll_schedule],
         resources={
             "hyper": HyperResource.from_settings(settings),

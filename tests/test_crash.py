@@ -20,7 +20,6 @@ import pytest
 from pipeline.cli import main
 from pipeline.simulator import SimulatorConfig, SimulatorServer, write_credentials_csv
 from pipeline.simulator.faults import FaultPlan
-from pipeline.store.lock import run_lock
 
 N_CLIENTS = 200
 CONFIG = SimulatorConfig(
@@ -134,8 +133,25 @@ def test_a_run_that_cannot_get_the_lock_fails_with_one_clear_line(
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("PIPELINE_LOCK_TIMEOUT_SECONDS", "0.2")
-    with run_lock(Path(env["PIPELINE_DB"]), timeout_seconds=0):
+    # The lock is re-entrant within a process, so the holder must be another process.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from pipeline.store.lock import run_lock\n"
+            "with run_lock(Path(sys.argv[1]), timeout_seconds=5):\n"
+            "    print('held', flush=True); time.sleep(60)",
+            env["PIPELINE_DB"],
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
         assert main(["run"]) == 3
+    finally:
+        holder.kill()
+        holder.wait()
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message.startswith("pipeline run: another pipeline run is writing")
     assert "PIPELINE_LOCK_TIMEOUT_SECONDS" in message

@@ -14,6 +14,7 @@ from pipeline.settings import Settings
 from pipeline.source import Source, open_source
 from pipeline.store import Store
 from pipeline.store.database import apply_ddl, configure
+from pipeline.store.lock import run_lock
 
 
 class HyperResource(dg.ConfigurableResource):
@@ -89,10 +90,16 @@ class HyperResource(dg.ConfigurableResource):
 
 @contextmanager
 def store_from(resource: DuckDBResource) -> Iterator[Store]:
-    """A Store over the resource's connection, with UTC sessions and the DDL applied."""
+    """A Store over the resource's connection, with UTC sessions and the DDL applied.
+
+    Takes the run lock, so runs launched by the UI or the daemon queue behind `pipeline run`
+    instead of failing on DuckDB's single-writer error (re-entrant under `pipeline run`).
+    """
+    db_path = Path(resource.database)
     # DuckDB creates the file but not its folder (and the resource retries for minutes).
-    Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
-    with resource.get_connection() as con:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    timeout = Settings.from_env().lock_timeout_seconds
+    with run_lock(db_path, timeout_seconds=timeout), resource.get_connection() as con:
         prepare(con)
         yield Store(con)
 

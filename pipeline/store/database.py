@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.settings import Settings
 from pipeline.sqlfiles import load_sql, sql_files
+from pipeline.store.lock import run_lock
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -42,11 +44,18 @@ def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def open_store(path: Path | str) -> Iterator[Store]:  # noqa: F821 - imported lazily below
+def open_store(path: Path | str, *, lock_timeout_seconds: float | None = None) -> Iterator[Store]:  # noqa: F821 - imported lazily below
+    """The pipeline's writer: holds the run lock, so writers queue instead of colliding.
+
+    The wait defaults to PIPELINE_LOCK_TIMEOUT_SECONDS.
+    """
     from pipeline.store.store import Store
 
-    con = connect(path)
-    try:
-        yield Store(con)
-    finally:
-        con.close()
+    if lock_timeout_seconds is None:
+        lock_timeout_seconds = Settings.from_env().lock_timeout_seconds
+    with run_lock(Path(path), timeout_seconds=lock_timeout_seconds):
+        con = connect(path)
+        try:
+            yield Store(con)
+        finally:
+            con.close()

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS
+
 log = logging.getLogger(__name__)
 
 
@@ -27,7 +29,9 @@ def lock_path_for(db_path: Path) -> Path:
 
 
 @contextmanager
-def run_lock(db_path: Path, *, timeout_seconds: float) -> Iterator[None]:
+def run_lock(
+    db_path: Path, *, timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+) -> Iterator[None]:
     """Hold the database's run lock for the block; wait up to `timeout_seconds` for it.
 
     Raises:
@@ -35,7 +39,9 @@ def run_lock(db_path: Path, *, timeout_seconds: float) -> Iterator[None]:
     """
     path = lock_path_for(Path(db_path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), thread_local=False)
+    # A singleton per path makes the lock re-entrant in one process: the CLI holds it for the
+    # whole run while the assets, checks and replay it launches take it again around each write.
+    lock = FileLock(str(path), thread_local=False, is_singleton=True)
     try:
         lock.acquire(timeout=0)
     except Timeout:

@@ -39,8 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="end of the backfilled range, ISO-8601 UTC (default: the start of the current slot)",
     )
+    demo.add_argument(
+        "--no-report",
+        dest="report",
+        action="store_false",
+        help="skip rendering the HTML report (report.html beside the database)",
+    )
     demo.set_defaults(
-        handler=lambda args: _demo(Settings.from_env(), days=args.days, until=args.until)
+        handler=lambda args: _demo(
+            Settings.from_env(), days=args.days, until=args.until, report=args.report
+        )
     )
     simulate = commands.add_parser(
         "simulate", help="serve the Hyper API simulator (see `pipeline simulate -- -h`)"
@@ -109,7 +117,7 @@ def _run(settings: Settings) -> int:
     return 0
 
 
-def _demo(settings: Settings, *, days: float, until: datetime | None) -> int:
+def _demo(settings: Settings, *, days: float, until: datetime | None, report: bool = True) -> int:
     from pipeline.defs.partitions import poll_partitions
     from pipeline.launch import (
         current_slot_key,
@@ -143,7 +151,12 @@ def _demo(settings: Settings, *, days: float, until: datetime | None) -> int:
         return 1
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(demo_summary(settings.db_path, seconds=seconds))
-    print(f"  report:      `pipeline report --db {settings.db_path}` writes data/report/index.html")
+    if report:
+        from pipeline.analytics.report import build_report
+
+        print("rendering the report (executing the notebooks)...", file=sys.stderr)
+        page = build_report(settings.db_path, settings.db_path.parent / "report")
+        print(f"  report:      {page.resolve()}")
     return 0
 
 

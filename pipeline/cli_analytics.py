@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "report", help="execute the notebooks against the database and render one HTML page"
     )
     report.add_argument(
-        "--out", type=Path, default=Path("data/report"), help="folder (default data/report)"
+        "--out", type=Path, help="folder for report.html (default: `report/` beside the database)"
     )
     report.add_argument("--db", type=Path, help="the DuckDB file (default: PIPELINE_DB)")
     report.set_defaults(handler=_report)
@@ -116,6 +116,7 @@ def _report(args: argparse.Namespace) -> int:
             f"pipeline report: {db_path} does not exist; run `pipeline demo` first", file=sys.stderr
         )
         return 2
-    page = build_report(db_path, args.out)
+    print("executing the notebooks...", file=sys.stderr)
+    page = build_report(db_path, args.out or db_path.parent / "report")
     print(f"report: {page.resolve()}")
     return 0

@@ -44,14 +44,14 @@ def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
 
 
 def test_demo_twice_leaves_identical_row_counts_and_prints_a_summary(env: Path, capsys) -> None:
-    assert main(["demo", "--days", "0.5", "--until", UNTIL]) == 0
+    assert main(["demo", "--days", "0.5", "--until", UNTIL, "--no-report"]) == 0
     out = capsys.readouterr().out
     for label in ("clients:", "snapshots:", "lines:", "currencies:", "time range:", "database:"):
         assert label in out
     assert str(env.resolve()) in out
     first = counts(env)
     assert first["balance_snapshots"] == 12 * len(demo_credentials(SimulatorConfig()))
-    assert main(["demo", "--days", "0.5", "--until", UNTIL]) == 0
+    assert main(["demo", "--days", "0.5", "--until", UNTIL, "--no-report"]) == 0
     assert counts(env) == first
 
 
@@ -89,7 +89,7 @@ def test_an_unreachable_url_is_a_one_line_configuration_error(
     assert len(err) == 1 and "cannot reach HYPER_BASE_URL=http://127.0.0.1:9" in err[0]
 
 
-def test_demo_passwords_never_reach_the_db_logs_or_dagster_storage(
+def test_demo_passwords_never_reach_the_db_logs_dagster_storage_or_report(
     env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dagster_home = tmp_path / "dagster_home"
@@ -107,6 +107,10 @@ def test_demo_passwords_never_reach_the_db_logs_or_dagster_storage(
     assert len(passwords) >= 12
     places = {"stdout": result.stdout.encode(), "stderr": result.stderr.encode()}
     places["duckdb"] = env.read_bytes()
+    report = env.parent / "report" / "report.html"
+    assert f"report:      {report.resolve()}" in result.stdout
+    places["report (notebook outputs)"] = report.read_bytes()
+    assert b"data:image/png;base64," in places["report (notebook outputs)"]
     for path in dagster_home.rglob("*"):
         if path.is_file():
             places[str(path)] = path.read_bytes()

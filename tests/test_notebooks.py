@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from pipeline.analytics.report import NOTEBOOK_DIR, NOTEBOOKS, execute_notebook, render_html
+from pipeline.analytics.report import (
+    NOTEBOOK_DIR,
+    NOTEBOOKS,
+    execute_notebook,
+    render_html,
+    write_report,
+)
 
 
 def _outputs(nb: nbformat.NotebookNode) -> list[dict]:
@@ -67,6 +74,19 @@ def test_report_page_is_self_contained(executed) -> None:
     page = render_html(executed["implied_fx_rates"])
     assert "data:image/png;base64," in page
     assert "open_readonly" not in page  # code cells are hidden
+
+
+def test_report_is_one_self_contained_page_with_every_notebook(
+    executed, demo_db_template: Path, tmp_path: Path
+) -> None:
+    page = write_report(executed, demo_db_template, tmp_path / "report")
+    assert page == tmp_path / "report" / "report.html"
+    text = page.read_text(encoding="utf-8")
+    for name in NOTEBOOKS:
+        assert name.replace("_", " ").capitalize() in text
+    assert text.count("data:image/png;base64,") >= sum(_pngs(nb) for nb in executed.values())
+    # Nothing to fetch: no script, stylesheet or image from the network.
+    assert not re.findall(r'(?:src|href)="(?:https?:)?//', text)
 
 
 def test_report_command_refuses_a_missing_database(tmp_path: Path, capsys) -> None:

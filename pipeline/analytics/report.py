@@ -1,13 +1,14 @@
 """Execute the analytics notebooks against a DuckDB file and render them as HTML pages.
 
-`build_report` writes one self-contained page per notebook (images embedded, code hidden) and an
-`index.html` linking them; the notebooks in git stay output-free.
+`build_report` writes one self-contained page, `report.html` (images embedded, code hidden, no
+external scripts), with a section per notebook; the notebooks in git stay output-free.
 """
 
 from __future__ import annotations
 
-import html
 import os
+import re
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -47,34 +48,62 @@ def execute_notebook(name: str, db_path: Path) -> nbformat.NotebookNode:
             kernel_name="python3",
             timeout=CELL_TIMEOUT_SECONDS,
             resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-        ).execute()
+            # The kernel's own stderr is start-up chatter (a transport warning on every start);
+            # cell errors still arrive as outputs and make execute() raise.
+        ).execute(stderr=subprocess.DEVNULL)
     return nb
 
 
 def render_html(nb: nbformat.NotebookNode) -> str:
-    """A self-contained page: images are embedded as data URIs, input code is hidden."""
-    exporter = HTMLExporter(embed_images=True, exclude_input=True, exclude_input_prompt=True)
+    """A self-contained page: images embedded as data URIs, input code hidden, no CDN scripts."""
+    exporter = HTMLExporter(
+        embed_images=True,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        # The outputs are static charts and tables: neither RequireJS nor MathJax is needed,
+        # and a page that fetches them from a CDN is not self-contained.
+        require_js_url="",
+        mathjax_url="",
+    )
     body, _ = exporter.from_notebook_node(nb)
-    return body
+    return _EMPTY_SCRIPT.sub("", body)
+
+
+_EMPTY_SCRIPT = re.compile(r'<script[^>]*src=""[^>]*>\s*</script>')
+
+
+def combine(executed: dict[str, nbformat.NotebookNode], db_path: Path) -> nbformat.NotebookNode:
+    """One notebook holding every executed notebook's cells under a heading of its own."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = nbformat.v4.new_notebook()
+    report.metadata = next(iter(executed.values())).metadata
+    report.cells.append(
+        nbformat.v4.new_markdown_cell(
+            f"# Balance history report\n\nDatabase `{Path(db_path).resolve()}`, "
+            f"rendered {stamp}. Sections: "
+            + ", ".join(f"[{_title(name)}](#{_title(name).replace(' ', '-')})" for name in executed)
+        )
+    )
+    for name, nb in executed.items():
+        report.cells.append(nbformat.v4.new_markdown_cell(f"# {_title(name)}"))
+        report.cells.extend(nb.cells)
+    return report
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def write_report(executed: dict[str, nbformat.NotebookNode], db_path: Path, out_dir: Path) -> Path:
+    """Write the executed notebooks as one self-contained `report.html` in out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / "report.html"
+    page.write_text(render_html(combine(executed, db_path)), encoding="utf-8")
+    return page
 
 
 def build_report(db_path: Path, out_dir: Path) -> Path:
-    """Execute every notebook against db_path; write a page per notebook and index.html."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    links = []
-    for name in NOTEBOOKS:
-        page = out_dir / f"{name}.html"
-        page.write_text(render_html(execute_notebook(name, db_path)), encoding="utf-8")
-        title = name.replace("_", " ").capitalize()
-        links.append(f'<li><a href="{page.name}">{html.escape(title)}</a></li>')
-    index = out_dir / "index.html"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>Balance history report</title>"
-        "</head><body style='font-family: sans-serif; max-width: 40em; margin: 2em auto'>"
-        "<h1>Balance history report</h1>"
-        f"<p>Database <code>{html.escape(str(Path(db_path).resolve()))}</code>, rendered {stamp}."
-        f"</p><ul>{''.join(links)}</ul></body></html>\n",
-        encoding="utf-8",
-    )
-    return index
+    """Execute every notebook against db_path and write them as one self-contained page."""
+    executed = {name: execute_notebook(name, db_path) for name in NOTEBOOKS}
+    return write_report(executed, db_path, out_dir)

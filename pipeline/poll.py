@@ -116,17 +116,9 @@ def _fetch(client: HyperClient, credential: Credential, as_of: datetime | None) 
     try:
         return client.fetch_with_retries(credential, as_of=as_of)
     except Exception as exc:  # never let one client's surprise stop the round
-        now = datetime.now(UTC)
         return [
-            Exchange(
-                client_number=credential.client_number,
-                attempt=1,
-                requested_at=now,
-                observed_at=now,
-                duration_ms=0.0,
-                http_status=None,
-                body=None,
-                network_error=f"unexpected client failure ({type(exc).__name__})",
+            Exchange.without_answer(
+                credential.client_number, 1, f"unexpected client failure ({type(exc).__name__})"
             )
         ]
 

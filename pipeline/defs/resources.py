@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +16,9 @@ from pipeline.source import Source, open_source
 from pipeline.store import Store
 from pipeline.store.database import apply_ddl, configure
 from pipeline.store.lock import run_lock
+
+# Resource fields holding paths (Settings keeps them as Path, Dagster config as str).
+_PATH_FIELDS = ("clients_file", "token_state_file", "db_path")
 
 
 class HyperResource(dg.ConfigurableResource):
@@ -41,42 +45,18 @@ class HyperResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HyperResource:
-        return cls(
-            base_url=settings.base_url,
-            clients_file=str(settings.clients_file) if settings.clients_file else None,
-            timeout_seconds=settings.timeout_seconds,
-            max_workers=settings.max_workers,
-            rate_limit_per_minute=settings.rate_limit_per_minute,
-            rate_window_seconds=settings.rate_window_seconds,
-            max_attempts=settings.max_attempts,
-            backoff_base_seconds=settings.backoff_base_seconds,
-            backoff_max_seconds=settings.backoff_max_seconds,
-            token_state_file=str(settings.effective_token_state_file),
-            db_path=str(settings.db_path),
-            simulator_seed=settings.simulator_seed,
-            simulator_base_currency=settings.simulator_base_currency,
-        )
+        values = {name: getattr(settings, name) for name in cls.model_fields}
+        values["token_state_file"] = settings.effective_token_state_file
+        return cls(**{k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
 
     def settings(self) -> Settings:
         # Tokens come from the environment at run time, never from this resource's config.
         env = Settings.from_env()
-        return Settings(
-            base_url=self.base_url,
-            clients_file=Path(self.clients_file) if self.clients_file else None,
-            access_token=env.access_token,
-            refresh_token=env.refresh_token,
-            timeout_seconds=self.timeout_seconds,
-            max_workers=self.max_workers,
-            rate_limit_per_minute=self.rate_limit_per_minute,
-            rate_window_seconds=self.rate_window_seconds,
-            max_attempts=self.max_attempts,
-            backoff_base_seconds=self.backoff_base_seconds,
-            backoff_max_seconds=self.backoff_max_seconds,
-            token_state_file=Path(self.token_state_file) if self.token_state_file else None,
-            db_path=Path(self.db_path) if self.db_path else env.db_path,
-            simulator_seed=self.simulator_seed,
-            simulator_base_currency=self.simulator_base_currency,
-        )
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        for name in _PATH_FIELDS:
+            values[name] = Path(values[name]) if values[name] else None
+        values["db_path"] = values["db_path"] or env.db_path
+        return replace(env, **values)
 
     @property
     def is_simulator(self) -> bool:

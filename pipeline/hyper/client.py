@@ -100,16 +100,10 @@ class HyperClient:
             try:
                 return self.fetch_balance(credential, as_of=as_of, attempt=number)
             except Exception as exc:  # never let one client's surprise stop the round
-                now = datetime.now(UTC)
-                return Exchange(
-                    client_number=credential.client_number,
-                    attempt=number,
-                    requested_at=now,
-                    observed_at=now,
-                    duration_ms=0.0,
-                    http_status=None,
-                    body=None,
-                    network_error=f"unexpected client failure ({type(exc).__name__})",
+                return Exchange.without_answer(
+                    credential.client_number,
+                    number,
+                    f"unexpected client failure ({type(exc).__name__})",
                 )
 
         def on_unauthorized(exchange: Exchange) -> bool:
@@ -170,15 +164,12 @@ class HyperClient:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except (requests.RequestException, OSError) as exc:
             # The exception text names the URL and the failure, never the request body.
-            return Exchange(
-                client_number=credential.client_number,
-                attempt=attempt,
+            return Exchange.without_answer(
+                credential.client_number,
+                attempt,
+                describe_network_error(exc),
                 requested_at=requested_at,
-                observed_at=datetime.now(UTC),
                 duration_ms=(time.perf_counter() - started) * 1000,
-                http_status=None,
-                body=None,
-                network_error=describe_network_error(exc),
             )
         body, encoding, decode_error = decode_body(raw)
         return Exchange(

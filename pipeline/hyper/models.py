@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,26 @@ class Exchange:
     decode_error: str | None = None
     # Seconds the server asked us to wait (`Retry-After`), when it said so.
     retry_after: float | None = None
+
+    @classmethod
+    def without_answer(
+        cls,
+        client_number: int,
+        attempt: int,
+        reason: str,
+        *,
+        requested_at: datetime | None = None,
+        duration_ms: float = 0.0,
+    ) -> Exchange:
+        """An attempt that got no HTTP answer (network failure, or a client-side surprise)."""
+        now = datetime.now(UTC)
+        return cls(
+            client_number=client_number,
+            attempt=attempt,
+            requested_at=requested_at or now,
+            observed_at=now,
+            duration_ms=duration_ms,
+            http_status=None,
+            body=None,
+            network_error=reason,
+        )

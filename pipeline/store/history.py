@@ -64,16 +64,8 @@ def insert_raw(store: Store, raw: pl.DataFrame) -> int:
     """Append answers (RAW_ROW_SCHEMA) in one transaction; return how many were new."""
     if raw.is_empty():
         return 0
-    store.con.register("imported_raw", raw.to_arrow())
-    store.con.execute("begin transaction")
-    try:
+    with store.transaction({"imported_raw": raw}):
         inserted = store._run("store/raw_import").fetchall()[0][0]
-        store.con.execute("commit")
-    except BaseException:
-        store.con.execute("rollback")
-        raise
-    finally:
-        store.con.unregister("imported_raw")
     return inserted
 
 
@@ -104,10 +96,8 @@ def apply_replay(store: Store, batch: Selection, rebuilt: NormalizedBatch) -> di
         Counts keyed "<table>.<change>" for change in inserted, updated, deleted.
     """
     params = batch.params()
-    store.con.register("replay_snapshots", rebuilt.snapshots.to_arrow())
-    store.con.register("replay_lines", rebuilt.lines.to_arrow())
-    store.con.execute("begin transaction")
-    try:
+    frames = {"replay_snapshots": rebuilt.snapshots, "replay_lines": rebuilt.lines}
+    with store.transaction(frames):
         for name in _DIFF:
             store._run(name, params)
         counts = {
@@ -118,11 +108,4 @@ def apply_replay(store: Store, batch: Selection, rebuilt: NormalizedBatch) -> di
             for name in _APPLY:
                 store._run(name)
         store._run("store/replay_touch_clients", params)
-        store.con.execute("commit")
-    except BaseException:
-        store.con.execute("rollback")
-        raise
-    finally:
-        store.con.unregister("replay_snapshots")
-        store.con.unregister("replay_lines")
     return counts

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
@@ -141,14 +143,18 @@ class Store:
         )
         return raw_ids
 
-    def _with_frames(self, frames: dict[str, pl.DataFrame], statements: list[str]) -> None:
-        """Register frames as views and run statements over them in one transaction."""
+    @contextmanager
+    def transaction(self, frames: Mapping[str, pl.DataFrame] | None = None) -> Iterator[None]:
+        """One DuckDB transaction, with `frames` registered as views for its statements.
+
+        Commits when the block ends, rolls back on any exception (a crash included).
+        """
+        frames = frames or {}
         for name, frame in frames.items():
             self.con.register(name, frame.to_arrow())
         self.con.execute("begin transaction")
         try:
-            for statement in statements:
-                self._run(statement)
+            yield
             self.con.execute("commit")
         except BaseException:
             self.con.execute("rollback")
@@ -156,6 +162,12 @@ class Store:
         finally:
             for name in frames:
                 self.con.unregister(name)
+
+    def _with_frames(self, frames: dict[str, pl.DataFrame], statements: list[str]) -> None:
+        """Run statements over registered frames in one transaction."""
+        with self.transaction(frames):
+            for statement in statements:
+                self._run(statement)
 
     def pending_raw(self, slot_from: datetime, slot_to: datetime) -> pl.DataFrame:
         """Bodies in [slot_from, slot_to) that could hold a snapshot and have none yet."""
@@ -173,21 +185,12 @@ class Store:
         """
         if batch.snapshots.is_empty():
             return 0, 0
-        self.con.register("incoming_snapshots", batch.snapshots.to_arrow())
-        self.con.register("incoming_lines", batch.lines.to_arrow())
-        self.con.execute("begin transaction")
-        try:
+        frames = {"incoming_snapshots": batch.snapshots, "incoming_lines": batch.lines}
+        with self.transaction(frames):
             self._run("store/stage_fresh_snapshots")
             snapshots = self._run("store/insert_snapshots").fetchone()[0]
             lines = self._run("store/insert_lines").fetchone()[0]
             self._run("store/touch_clients")
-            self.con.execute("commit")
-        except BaseException:
-            self.con.execute("rollback")
-            raise
-        finally:
-            self.con.unregister("incoming_snapshots")
-            self.con.unregister("incoming_lines")
         return snapshots, lines
 
     def table_counts(self) -> dict[str, int]:

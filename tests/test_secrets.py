@@ -1,7 +1,8 @@
 """No password or token anywhere: DuckDB bytes, logs, captured output, Dagster's storage.
 
-Runs `pipeline demo` and `pipeline run` (in-process, with DAGSTER_HOME in tmp) against a
-simulator that requires a refreshable bearer, expires it mid-way and injects every fault, with
+Runs `pipeline demo` (with its notebook report), `pipeline run`, `raw export` and `replay`
+(in-process, with DAGSTER_HOME in tmp) against a simulator that requires a refreshable bearer,
+expires it mid-way and injects every fault, with
 recognizable secrets: `TOKENsecret...` tokens and `SECRETpw...` passwords (wrong ones, so error
 paths run too) next to the demo book's real passwords.
 """
@@ -83,6 +84,11 @@ def test_no_secret_reaches_storage_logs_or_output(
         assert main(["run"]) == 0  # a re-run: the expired token is refreshed and rotated
         assert server.state.auth.refreshes >= 1
         issued = [server.state.auth.access_token, server.state.auth.refresh_token]
+    # Audit and replay paths, plus the report the demo rendered (notebook outputs), are scanned
+    # with the rest of the data folder below.
+    assert main(["raw", "export", "--out", str(data / "archive.ndjson.gz")]) == 0
+    assert main(["replay"]) == 0
+    assert (data / "report" / "report.html").is_file()
 
     secrets = [ACCESS, REFRESH, *issued, *WRONG, "SECRETpwCharlie3"]
     secrets += [c.api_password for c in demo]

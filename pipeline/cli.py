@@ -8,6 +8,9 @@ import logging
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
 
 from pipeline.progress import PROGRESS_LOGGER
 from pipeline.settings import ConfigurationError, Settings
@@ -61,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Like `dg dev`, read a local .env; variables already set in the environment win.
+    load_dotenv(Path.cwd() / ".env", override=False)
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

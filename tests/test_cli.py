@@ -118,3 +118,27 @@ def test_demo_passwords_never_reach_the_db_logs_dagster_storage_or_report(
     for name, data in places.items():
         for password in passwords:
             assert password.encode() not in data, f"a demo password leaked into {name}"
+
+
+def test_a_local_env_file_configures_the_cli_without_overriding_the_environment(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from_file = tmp_path / "from_dotenv.duckdb"
+    (tmp_path / ".env").write_text(
+        f"PIPELINE_DB={from_file}\nPIPELINE_SIMULATOR_BASE_CURRENCY=EUR\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PIPELINE_DB")
+    monkeypatch.setenv("PIPELINE_SIMULATOR_BASE_CURRENCY", "USD")  # the environment wins
+    try:
+        assert main(["run"]) == 0
+    finally:
+        os.environ.pop("PIPELINE_DB", None)  # set by the .env file, not by monkeypatch
+    con = connect(from_file, read_only=True)
+    try:
+        bases = con.execute("select distinct base_currency from balance_lines").fetchall()
+    finally:
+        con.close()
+    assert bases == [("USD",)]

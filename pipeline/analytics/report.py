@@ -74,25 +74,19 @@ _EMPTY_SCRIPT = re.compile(r'<script[^>]*src=""[^>]*>\s*</script>')
 
 
 def combine(executed: dict[str, nbformat.NotebookNode], db_path: Path) -> nbformat.NotebookNode:
-    """One notebook holding every executed notebook's cells under a heading of its own."""
+    """One notebook: a title cell, then every executed notebook's cells (each opens with its
+    own heading)."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = nbformat.v4.new_notebook()
     report.metadata = next(iter(executed.values())).metadata
     report.cells.append(
         nbformat.v4.new_markdown_cell(
-            f"# Balance history report\n\nDatabase `{Path(db_path).resolve()}`, "
-            f"rendered {stamp}. Sections: "
-            + ", ".join(f"[{_title(name)}](#{_title(name).replace(' ', '-')})" for name in executed)
+            f"# Balance history report\n\nDatabase `{Path(db_path).resolve()}`, rendered {stamp}."
         )
     )
-    for name, nb in executed.items():
-        report.cells.append(nbformat.v4.new_markdown_cell(f"# {_title(name)}"))
+    for nb in executed.values():
         report.cells.extend(nb.cells)
     return report
-
-
-def _title(name: str) -> str:
-    return name.replace("_", " ").capitalize()
 
 
 def write_report(executed: dict[str, nbformat.NotebookNode], db_path: Path, out_dir: Path) -> Path:

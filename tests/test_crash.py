@@ -20,6 +20,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.simulator import SimulatorConfig, SimulatorServer, write_credentials_csv
 from pipeline.simulator.faults import FaultPlan
+from tests.invariants import assert_no_snapshot_without_lines
 
 N_CLIENTS = 200
 CONFIG = SimulatorConfig(
@@ -73,18 +74,6 @@ def assert_complete_without_duplicates(db: Path) -> None:
         assert_no_snapshot_without_lines(con)
     finally:
         con.close()
-
-
-def assert_no_snapshot_without_lines(con: duckdb.DuckDBPyConnection) -> None:
-    mismatched = con.execute(
-        """
-        select count(*) from balance_snapshots s
-        where s.line_count <> (select count(*) from balance_lines l
-                               where l.client_number = s.client_number
-                                 and l.slot_start = s.slot_start)
-        """
-    ).fetchone()[0]
-    assert mismatched == 0
 
 
 def test_sigkill_mid_round_leaves_a_usable_file_and_rerun_completes(slow_instance) -> None:

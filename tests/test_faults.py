@@ -32,6 +32,7 @@ from pipeline.simulator.faults import (
     FaultPlan,
 )
 from pipeline.store import open_store
+from tests.invariants import assert_no_snapshot_without_lines
 
 SLOT = SEED_EXAMPLE_INSTANT
 N_CLIENTS = 200
@@ -139,15 +140,7 @@ def test_200_clients_with_20_percent_faults_end_recorded_and_rerun_adds_nothing(
         assert snapshots == ok_finals
         assert counts["balance_snapshots"] == len(ok_finals)
         assert counts["balance_snapshots"] + summary.failed_clients == N_CLIENTS
-        orphans = con.execute(
-            """
-            select count(*) from balance_snapshots s
-            where s.line_count <> (select count(*) from balance_lines l
-                                   where l.client_number = s.client_number
-                                     and l.slot_start = s.slot_start)
-            """
-        ).fetchone()[0]
-        assert orphans == 0
+        assert_no_snapshot_without_lines(con)
 
         # Every kind ends as the contract says.
         by_kind: dict[str, list[tuple[int, str]]] = {}

@@ -14,6 +14,7 @@ from pipeline.normalize import normalize_raw
 from pipeline.simulator import SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT
 from pipeline.store import Store, connect, open_store
 from tests.conftest import DEMO_HOURS, DEMO_START
+from tests.invariants import assert_no_snapshot_without_lines
 
 
 def counts(path: Path) -> dict[str, int]:
@@ -114,15 +115,7 @@ def test_a_snapshot_never_exists_without_its_lines(tmp_path: Path, monkeypatch) 
         result = ingest_range(store, slots[1], slots[1] + (slots[1] - slots[0]))
     assert result.snapshots == polled.clients
     con = duckdb.connect(str(path), read_only=True)
-    orphans = con.execute(
-        """
-        select count(*) from balance_snapshots s
-        where s.line_count <> (select count(*) from balance_lines l
-                               where l.client_number = s.client_number
-                                 and l.slot_start = s.slot_start)
-        """
-    ).fetchone()[0]
-    assert orphans == 0
+    assert_no_snapshot_without_lines(con)
 
 
 def test_appending_the_same_batch_twice_adds_nothing(demo_db: Path) -> None:

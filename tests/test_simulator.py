@@ -24,6 +24,7 @@ from pipeline.simulator import (
     demo_credentials,
     write_credentials_csv,
 )
+from tests.seed_example import seed_document
 
 CONFIG = SimulatorConfig()
 SEED_PASSWORD = "8Lba7u5smABC"
@@ -71,42 +72,7 @@ def test_seed_example_answers_the_documented_figures_over_http(server: Simulator
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert "לקוח אמיתי".encode() in response.content  # raw UTF-8, not \u escapes
     body = parse(response.content)
-    assert body == {
-        "ResponseCode": 0,
-        "ResponseMsgEng": "Client account is OK",
-        "ERP_Account_Status": 5,
-        "ERP_Account_Status_Text": "לקוח אמיתי",
-        "Web_Account_Status": 2,
-        "Web_Account_Status_Text": "מאושר / פעיל",
-        "Agency": 0,
-        "Data": [
-            {
-                "Currency": "BTC",
-                "Balance": Decimal("0.10790961"),
-                "Value_ILS": Decimal("25133.8"),
-                "Cash": Decimal("0.10790961"),
-            },
-            {
-                "Currency": "ETH",
-                "Balance": Decimal("2.47121843"),
-                "Value_ILS": Decimal("17208.41"),
-                "Cash": Decimal("2.47121843"),
-            },
-            {
-                "Currency": "ILS",
-                "Balance": Decimal("27354.00"),
-                "Value_ILS": Decimal("27354.00"),
-                "Cash": Decimal("25354.00"),
-            },
-            {
-                "Currency": "USD",
-                "Balance": Decimal("1064.15"),
-                "Value_ILS": Decimal("3192.44"),
-                "Cash": Decimal("1064.15"),
-            },
-        ],
-        "Total_Floating_Balance_ILS": Decimal("72888.65"),
-    }
+    assert body == seed_document()
 
 
 def test_client_number_may_be_a_numeric_string(server: SimulatorServer) -> None:

@@ -18,8 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeline.hyper import Credential, HyperClient
-from pipeline.ingest import ingest_range
-from pipeline.poll import poll_slots
+from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.poll import poll_slots
 from pipeline.simulator import (
     SEED_EXAMPLE_INSTANT,
     SimulatorConfig,

@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline.hyper import Credential, HyperClient
 from pipeline.hyper.ratelimit import RequestPacer
 from pipeline.hyper.retry import RetryPolicy
-from pipeline.poll import poll_slot
+from pipeline.rounds.poll import poll_slot
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, SimulatorServer
 from pipeline.simulator.credentials import demo_credentials
 from pipeline.simulator.gateway import RateLimitSpec

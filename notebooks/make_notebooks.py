@@ -18,18 +18,19 @@ HERE = Path(__file__).resolve().parent
 
 SETUP = '''\
 %matplotlib inline
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import polars as pl
 
 from pipeline.analytics.readonly import open_readonly
+from pipeline.settings import Settings, client_from_env
 
-# Parameter: the DuckDB file (PIPELINE_DB), relative paths taken from the project root.
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").exists())
-DB = Path(os.environ.get("PIPELINE_DB", "data/balances.duckdb"))
-DB = DB if DB.is_absolute() else ROOT / DB
+# Parameter: the DuckDB file (PIPELINE_DB); a relative path is taken from the project root.
+DB = Settings.from_env().db_path
+if not DB.is_absolute():
+    here = [Path.cwd(), *Path.cwd().parents]
+    DB = next((p for p in here if (p / "pyproject.toml").exists()), Path.cwd()) / DB
 con = open_readonly(DB)  # read-only: only the pipeline writes
 
 
@@ -114,7 +115,7 @@ CLIENT_BALANCES = [
     new_code_cell(SETUP),
     new_code_cell(
         '''\
-CLIENT = os.environ.get("PIPELINE_CLIENT")
+CLIENT = client_from_env()
 if CLIENT is None:
     CLIENT = frame("""
         select c.client_number

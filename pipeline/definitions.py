@@ -1,6 +1,14 @@
-"""The code location `dg dev` and `dg check defs` load (configured from the environment)."""
+"""The code location `dg dev` and `dg check defs` load: whatever `pipeline/defs/` defines.
 
-from pipeline.defs.definitions import build_definitions
-from pipeline.settings import Settings
+`defs_module = "pipeline.defs"` in pyproject.toml is honoured: an asset that `dg scaffold`
+writes into `pipeline/defs/` appears beside the poll graph of `pipeline/defs/definitions.py`.
+"""
 
-defs = build_definitions(Settings.from_env())
+from pathlib import Path
+
+import dagster as dg
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.components.load_from_defs_folder(path_within_project=Path(__file__).parent)

@@ -1,11 +1,19 @@
-"""Environment variable names and defaults: the one place that reads configuration."""
+"""Configuration: the one module that reads the environment (and a local `.env`).
+
+Everything else receives a `Settings` (or values taken from one). Each setting is parsed and
+validated here, once; a bad value raises `ConfigurationError` with one line naming the variable,
+which the CLI turns into exit status 2.
+"""
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HYPER_BASE_URL = "HYPER_BASE_URL"
 HYPER_CLIENTS_FILE = "HYPER_CLIENTS_FILE"
@@ -19,10 +27,13 @@ HYPER_BACKOFF_BASE_SECONDS = "HYPER_BACKOFF_BASE_SECONDS"
 HYPER_BACKOFF_MAX_SECONDS = "HYPER_BACKOFF_MAX_SECONDS"
 HYPER_TOKEN_STATE_FILE = "HYPER_TOKEN_STATE_FILE"
 PIPELINE_LOCK_TIMEOUT_SECONDS = "PIPELINE_LOCK_TIMEOUT_SECONDS"
+PIPELINE_READ_WAIT_SECONDS = "PIPELINE_READ_WAIT_SECONDS"
 PIPELINE_DB = "PIPELINE_DB"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
 PIPELINE_SIMULATOR_BASE_CURRENCY = "PIPELINE_SIMULATOR_BASE_CURRENCY"
+PIPELINE_CLIENT = "PIPELINE_CLIENT"
+DAGSTER_HOME = "DAGSTER_HOME"
 
 DEFAULT_DB = "data/balances.duckdb"
 DEFAULT_POLL_CRON = "0 * * * *"
@@ -34,10 +45,14 @@ DEFAULT_BACKOFF_BASE_SECONDS = 1.0
 DEFAULT_BACKOFF_MAX_SECONDS = 60.0
 # How long a second `pipeline run` waits for the first one to release the database.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
+# How long a reader waits for the writer's short transaction before giving up.
+DEFAULT_READ_WAIT_SECONDS = 30.0
 TOKEN_STATE_FILE_NAME = "hyper_token_state.json"
 # When the embedded simulator answers, the vendor's per-IP budget does not apply: the
 # simulator is ours and on loopback, so the default pace would only slow demos down.
 SIMULATOR_RATE_LIMIT_PER_MINUTE = 0.0
+# The accounting currencies the simulator can play (it names the `Value_<BASE>` fields).
+SIMULATOR_BASE_CURRENCIES = ("ILS", "USD", "EUR")
 
 
 class ConfigurationError(ValueError):
@@ -46,7 +61,11 @@ class ConfigurationError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the pipeline reads from the environment, parsed and validated."""
+    """Everything the pipeline is configured with, validated on construction.
+
+    Build it with `Settings.from_env()` in an entry point (CLI, code location, notebook) and
+    pass it (or values from it) down; tests construct it directly.
+    """
 
     base_url: str | None = None
     clients_file: Path | None = None
@@ -60,12 +79,38 @@ class Settings:
     backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS
     token_state_file: Path | None = None
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS
     # The rate limit's window; 60 s in production, seconds in tests (the budget scales with it).
     rate_window_seconds: float = 60.0
     db_path: Path = Path(DEFAULT_DB)
     poll_cron: str = DEFAULT_POLL_CRON
     simulator_seed: int = 42
     simulator_base_currency: str = "ILS"
+    # Where Dagster keeps runs and events; None: an ephemeral instance per CLI run.
+    dagster_home: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", _check_url(self.base_url))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigurationError(f"{f.name} must be a finite number (got {value})")
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ConfigurationError(f"{f.name} must not be negative (got {value})")
+        if self.timeout_seconds <= 0:
+            raise ConfigurationError(
+                f"{HYPER_TIMEOUT_SECONDS} must be a positive number of seconds "
+                f"(got {self.timeout_seconds})"
+            )
+        if self.rate_window_seconds <= 0:
+            raise ConfigurationError("rate_window_seconds must be positive")
+        if self.simulator_base_currency not in SIMULATOR_BASE_CURRENCIES:
+            raise ConfigurationError(
+                f"{PIPELINE_SIMULATOR_BASE_CURRENCY}={self.simulator_base_currency!r} is not one "
+                f"of {', '.join(SIMULATOR_BASE_CURRENCIES)}"
+            )
+        _check_cron(self.poll_cron)
 
     @property
     def uses_simulator(self) -> bool:
@@ -85,17 +130,29 @@ class Settings:
             return SIMULATOR_RATE_LIMIT_PER_MINUTE
         return DEFAULT_RATE_LIMIT_PER_MINUTE
 
+    @property
+    def display_url(self) -> str:
+        """The instance for messages: the URL without any user information."""
+        return self.base_url or "the embedded simulator"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every setting; `env` defaults to the process environment.
+
+        Raises:
+            ConfigurationError: one line naming the variable and what is wrong with it.
+        """
         env = os.environ if env is None else env
 
         def text(name: str) -> str | None:
             value = env.get(name, "").strip()
             return value or None
 
-        def number(name: str, kind: type, default: float | None) -> float | int | None:
+        def number(name: str, kind: type[float] | type[int], default: float | None) -> float:
             raw = text(name)
             if raw is None:
+                if default is None:
+                    raise ConfigurationError(f"{name} is required")
                 return default
             try:
                 value = kind(raw)
@@ -103,39 +160,114 @@ class Settings:
                 raise ConfigurationError(
                     f"{name}={raw!r} is not a valid {kind.__name__}; unset it or fix the value"
                 ) from None
+            if not math.isfinite(value):
+                raise ConfigurationError(f"{name}={raw!r} must be a finite number")
             if value < 0:
                 raise ConfigurationError(f"{name} must not be negative (got {raw})")
             return value
 
-        base_url = text(HYPER_BASE_URL)
-        if base_url is not None and not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"{HYPER_BASE_URL}={base_url!r} must start with http:// or https://"
-            )
+        rate = text(HYPER_RATE_LIMIT_PER_MINUTE)
         clients_file = text(HYPER_CLIENTS_FILE)
+        token_file = text(HYPER_TOKEN_STATE_FILE)
+        dagster_home = text(DAGSTER_HOME)
         return cls(
-            base_url=base_url.rstrip("/") if base_url else None,
+            base_url=text(HYPER_BASE_URL),
             clients_file=Path(clients_file) if clients_file else None,
             access_token=text(HYPER_ACCESS_TOKEN),
             refresh_token=text(HYPER_REFRESH_TOKEN),
-            rate_limit_per_minute=number(HYPER_RATE_LIMIT_PER_MINUTE, float, None),
+            rate_limit_per_minute=None
+            if rate is None
+            else number(HYPER_RATE_LIMIT_PER_MINUTE, float, None),
             timeout_seconds=number(HYPER_TIMEOUT_SECONDS, float, DEFAULT_TIMEOUT_SECONDS),
             max_workers=max(1, int(number(HYPER_MAX_WORKERS, int, DEFAULT_MAX_WORKERS))),
             max_attempts=max(1, int(number(HYPER_MAX_ATTEMPTS, int, DEFAULT_MAX_ATTEMPTS))),
-            backoff_base_seconds=float(
-                number(HYPER_BACKOFF_BASE_SECONDS, float, DEFAULT_BACKOFF_BASE_SECONDS)
+            backoff_base_seconds=number(
+                HYPER_BACKOFF_BASE_SECONDS, float, DEFAULT_BACKOFF_BASE_SECONDS
             ),
-            backoff_max_seconds=float(
-                number(HYPER_BACKOFF_MAX_SECONDS, float, DEFAULT_BACKOFF_MAX_SECONDS)
+            backoff_max_seconds=number(
+                HYPER_BACKOFF_MAX_SECONDS, float, DEFAULT_BACKOFF_MAX_SECONDS
             ),
-            token_state_file=Path(token_file)
-            if (token_file := text(HYPER_TOKEN_STATE_FILE))
-            else None,
-            lock_timeout_seconds=float(
-                number(PIPELINE_LOCK_TIMEOUT_SECONDS, float, DEFAULT_LOCK_TIMEOUT_SECONDS)
+            token_state_file=Path(token_file) if token_file else None,
+            lock_timeout_seconds=number(
+                PIPELINE_LOCK_TIMEOUT_SECONDS, float, DEFAULT_LOCK_TIMEOUT_SECONDS
             ),
+            read_wait_seconds=number(PIPELINE_READ_WAIT_SECONDS, float, DEFAULT_READ_WAIT_SECONDS),
             db_path=Path(text(PIPELINE_DB) or DEFAULT_DB),
             poll_cron=text(PIPELINE_POLL_CRON) or DEFAULT_POLL_CRON,
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),
             simulator_base_currency=(text(PIPELINE_SIMULATOR_BASE_CURRENCY) or "ILS").upper(),
+            dagster_home=Path(dagster_home) if dagster_home else None,
+        )
+
+
+def load_dotenv_file(path: Path | None = None) -> None:
+    """Read a local `.env` into the environment like `dg dev` does; set variables win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path or Path.cwd() / ".env", override=False)
+
+
+def tokens_from_env(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The bearer pair, read when a round runs so it never becomes Dagster config."""
+    env = os.environ if env is None else env
+    access = env.get(HYPER_ACCESS_TOKEN, "").strip() or None
+    refresh = env.get(HYPER_REFRESH_TOKEN, "").strip() or None
+    return access, refresh
+
+
+def client_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """`PIPELINE_CLIENT`: the client a notebook shows (text; the notebook validates it)."""
+    env = os.environ if env is None else env
+    return env.get(PIPELINE_CLIENT, "").strip() or None
+
+
+def child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a child process (a notebook kernel): ours plus `overrides`."""
+    return {**os.environ, **overrides}
+
+
+def _check_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{HYPER_BASE_URL}={_without_userinfo(url)!r} must start with http:// or https:// "
+            "and name a host"
+        )
+    if parts.username is not None or parts.password is not None:
+        # A password in the URL would reach every log line that names the instance.
+        raise ConfigurationError(
+            f"{HYPER_BASE_URL} must not carry credentials (user:password@); the API "
+            "authenticates with the clients file and HYPER_ACCESS_TOKEN"
+        )
+    return url
+
+
+def _without_userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest.split("/", 1)[0]:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+# (low, high) of each of the five cron fields: minute, hour, day of month, month, day of week.
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_CRON_ITEM = re.compile(r"^(\*|(\d+)(?:-(\d+))?|[A-Za-z]{3}(?:-[A-Za-z]{3})?)(?:/(\d+))?$")
+
+
+def _check_cron(cron: str) -> None:
+    """A five-field cron expression with numbers in range (Dagster's partitions need one)."""
+    parts = cron.split()
+    ok = len(parts) == len(_CRON_RANGES)
+    for part, (low, high) in zip(parts, _CRON_RANGES, strict=False):
+        for item in part.split(","):
+            match = _CRON_ITEM.match(item)
+            numbers = [int(g) for g in (match.group(2, 3) if match else ()) if g is not None]
+            step = match.group(4) if match else None
+            if not match or any(not low <= n <= high for n in numbers) or step == "0":
+                ok = False
+    if not ok:
+        raise ConfigurationError(
+            f"{PIPELINE_POLL_CRON}={cron!r} is not a valid five-field cron expression "
+            "(e.g. '0 * * * *' for hourly)"
         )

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from backfill import backfill_from_simulator, hourly_slots
 
-from pipeline.backfill import backfill_from_simulator, hourly_slots
 from pipeline.simulator import SEED_EXAMPLE_INSTANT
 
 # Two days of hourly history ending at the seed example's instant (inclusive).

@@ -13,7 +13,7 @@ import pytest
 from pipeline.archive import FORMAT, VERSION, export_archive, import_archive
 from pipeline.archive.format import ArchiveLineError, parse_answer
 from pipeline.cli import main
-from pipeline.replay import replay
+from pipeline.rounds.replay import replay
 from pipeline.simulator import SimulatorConfig, demo_credentials
 from pipeline.store import open_store, raw_id_for
 from pipeline.store.history import Selection

@@ -9,12 +9,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from analytics_data import Book, slot
-from dagster_duckdb import DuckDBResource
 
 from pipeline.analytics.checks import CHECKS, check_named, evaluate, run_checks
 from pipeline.defs.checks import build_checks, schedule_interval
 from pipeline.defs.definitions import build_definitions
 from pipeline.defs.partitions import poll_partitions
+from pipeline.defs.resources import StoreResource
 from pipeline.settings import Settings
 from pipeline.store import connect
 
@@ -112,7 +112,7 @@ def test_checks_run_in_dagster_and_are_logged(demo_db: Path) -> None:
     checks = build_checks(poll_partitions("0 * * * *"))
     result = dg.materialize(
         [*_source_assets(), *checks],
-        resources={"duckdb": DuckDBResource(database=str(demo_db))},
+        resources={"store": StoreResource(database=str(demo_db), lock_timeout_seconds=60)},
         selection=dg.AssetSelection.all_asset_checks(),
         raise_on_error=False,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.hyper import Credential, HyperClient, load_credentials
-from pipeline.outcomes import classify
+from pipeline.normalize.outcomes import classify
 from pipeline.settings import ConfigurationError, Settings
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, SimulatorServer
 

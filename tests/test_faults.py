@@ -20,8 +20,8 @@ import pytest
 
 from pipeline.hyper import Credential, HyperClient
 from pipeline.hyper.retry import RetryPolicy
-from pipeline.ingest import ingest_range
-from pipeline.poll import poll_slot
+from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.poll import poll_slot
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, SimulatorServer
 from pipeline.simulator.credentials import demo_credentials
 from pipeline.simulator.faults import (

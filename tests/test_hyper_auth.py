@@ -13,7 +13,7 @@ import pytest
 from pipeline.hyper import Credential, HyperClient
 from pipeline.hyper.auth import TokenManager
 from pipeline.hyper.retry import RetryPolicy
-from pipeline.outcomes import AUTH_ERROR, OK, RESTRICTED, classify
+from pipeline.normalize.outcomes import AUTH_ERROR, OK, RESTRICTED, classify
 from pipeline.simulator import SimulatorConfig, SimulatorServer, demo_credentials
 from pipeline.simulator.gateway import AuthSpec
 

@@ -11,7 +11,7 @@ import pytest
 from pipeline.hyper import Credential, HyperClient
 from pipeline.hyper.ratelimit import RequestPacer, pacer_for
 from pipeline.hyper.retry import RetryPolicy
-from pipeline.outcomes import RATE_LIMITED, classify
+from pipeline.normalize.outcomes import RATE_LIMITED, classify
 from pipeline.simulator import SimulatorConfig, SimulatorServer, demo_credentials
 from pipeline.simulator.gateway import RateLimitSpec
 

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from pipeline.analytics.report import (
-    NOTEBOOK_DIR,
     NOTEBOOKS,
+    NOTEBOOKS_ROOT,
     execute_notebook,
     render_html,
     write_report,
@@ -31,7 +31,7 @@ def _pngs(nb: nbformat.NotebookNode) -> int:
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_committed_notebooks_have_no_outputs(name: str) -> None:
-    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(NOTEBOOKS_ROOT / f"{name}.ipynb", as_version=4)
     nbformat.validate(nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code

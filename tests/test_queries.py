@@ -177,7 +177,7 @@ def test_cli_query_works_on_a_file_written_before_the_views_existed(
 ) -> None:
     import duckdb
 
-    from pipeline.sqlfiles import load_sql
+    from pipeline.store.sqlfiles import load_sql
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))

@@ -11,13 +11,13 @@ import duckdb
 import polars as pl
 import pytest
 
-import pipeline.replay as replay_module
+import pipeline.rounds.replay as replay_module
 from pipeline.cli import main
 from pipeline.defs.definitions import build_definitions
 from pipeline.defs.replay import REPLAY_JOB
-from pipeline.ingest import ingest_range
 from pipeline.normalize import NormalizedBatch, normalize_raw
-from pipeline.replay import replay
+from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.replay import replay
 from pipeline.settings import Settings
 from pipeline.simulator import SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT
 from pipeline.store import open_store, raw_id_for

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from backfill import backfill_from_simulator, hourly_slots
 
-from pipeline.backfill import backfill_from_simulator, hourly_slots
-from pipeline.ingest import ingest_range
 from pipeline.normalize import normalize_raw
+from pipeline.rounds.ingest import ingest_range
 from pipeline.simulator import SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT
 from pipeline.store import Store, connect, open_store
 from tests.conftest import DEMO_HOURS, DEMO_START

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from analytics_data import Book, slot
 
-from pipeline.sqlfiles import sql_files
 from pipeline.store import connect
+from pipeline.store.sqlfiles import sql_names
 
 VIEWS = [
     "observed_snapshots",
@@ -39,7 +39,7 @@ def book(tmp_path: Path) -> Book:
 
 
 def test_every_view_file_is_listed_here() -> None:
-    names = {path.stem.split("_", 1)[1] for path in sql_files("views")}
+    names = {name.split("/")[1].split("_", 1)[1] for name in sql_names("views")}
     assert names == set(VIEWS)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.sqlfiles import load_sql
+from pipeline.store.sqlfiles import load_sql
 
 ERROR = "ERROR"
 WARN = "WARN"

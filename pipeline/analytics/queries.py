@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.sqlfiles import load_sql, sql_files
+from pipeline.store.sqlfiles import load_sql, sql_names
 
 _PARAM = re.compile(r"^--\s*param:\s*(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
 
@@ -62,7 +62,7 @@ def parse_query(name: str, sql: str) -> Query:
 
 
 def list_queries() -> list[Query]:
-    return [load_query(path.stem) for path in sql_files("queries")]
+    return [load_query(name.split("/")[1]) for name in sql_names("queries")]
 
 
 def load_query(name: str) -> Query:
@@ -71,7 +71,7 @@ def load_query(name: str) -> Query:
     try:
         return parse_query(name, load_sql(f"queries/{name}"))
     except FileNotFoundError:
-        known = ", ".join(path.stem for path in sql_files("queries"))
+        known = ", ".join(name.split("/")[1] for name in sql_names("queries"))
         raise QueryError(f"no query named {name!r}; known queries: {known}") from None
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.sqlfiles import load_sql, sql_files
 from pipeline.store import connect
+from pipeline.store.sqlfiles import load_sql, sql_names
 
 _CREATE_VIEW = "create or replace view "
 
@@ -20,9 +20,9 @@ def open_readonly(path: Path | str) -> duckdb.DuckDBPyConnection:
     readers always see the views of this checkout.
     """
     con = connect(path, read_only=True)
-    for file in sql_files("views"):
-        sql = load_sql(f"views/{file.stem}")
+    for name in sql_names("views"):
+        sql = load_sql(name)
         if _CREATE_VIEW not in sql:
-            raise ValueError(f"{file} must define its view with `{_CREATE_VIEW.strip()}`")
+            raise ValueError(f"sql/{name}.sql must define its view with `{_CREATE_VIEW.strip()}`")
         con.execute(sql.replace(_CREATE_VIEW, "create or replace temp view ", 1))
     return con

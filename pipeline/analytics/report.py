@@ -6,51 +6,40 @@ external scripts), with a section per notebook; the notebooks in git stay output
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib.resources import as_file, files
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from pipeline.settings import PIPELINE_DB
+from pipeline.settings import PIPELINE_DB, child_environment
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
+# `notebooks/` at the top of the repository, shipped in the package as `pipeline/notebooks`.
+NOTEBOOKS_ROOT = files("pipeline") / "notebooks"
 NOTEBOOKS = ("implied_fx_rates", "client_balances", "reconciliation")
 CELL_TIMEOUT_SECONDS = 300
 
 
-@contextmanager
-def _env(name: str, value: str) -> Iterator[None]:
-    # The kernel inherits this process's environment: that is how the notebook gets its DB.
-    old = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = old
-
-
 def execute_notebook(name: str, db_path: Path) -> nbformat.NotebookNode:
     """Run `notebooks/<name>.ipynb` in a python3 kernel against db_path; return it with outputs."""
-    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
-    with _env(PIPELINE_DB, str(Path(db_path).resolve())):
+    with as_file(NOTEBOOKS_ROOT) as folder:
+        nb = nbformat.read(Path(folder) / f"{name}.ipynb", as_version=4)
         NotebookClient(
             nb,
             kernel_name="python3",
             timeout=CELL_TIMEOUT_SECONDS,
-            resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+            resources={"metadata": {"path": str(folder)}},
+        ).execute(
             # The kernel's own stderr is start-up chatter (a transport warning on every start);
             # cell errors still arrive as outputs and make execute() raise.
-        ).execute(stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL,
+            # The kernel finds the database through its environment, like a user's would.
+            env=child_environment({PIPELINE_DB: str(Path(db_path).resolve())}),
+        )
     return nb
 
 

@@ -3,13 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from pipeline.defs.partitions import slot_starts
-from pipeline.defs.resources import HyperResource, store_from
-from pipeline.ingest import ingest_range
-from pipeline.poll import PollSummary, poll_slots
-from pipeline.progress import progress
+from pipeline.defs.resources import ProgressCallback, StoreResource
+from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.poll import PollSummary, poll_slots
+from pipeline.rounds.source import SourceProvider
 
 # A tick that starts a little after its window closed (a busy daemon) still polls its slot.
 LATE_TICK_GRACE = timedelta(minutes=5)
@@ -49,7 +48,10 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         group_name="ingestion",
     )
     def fetch_round(
-        context: dg.AssetExecutionContext, hyper: HyperResource, duckdb: DuckDBResource
+        context: dg.AssetExecutionContext,
+        hyper: dg.ResourceParam[SourceProvider],
+        store: StoreResource,
+        progress: dg.ResourceParam[ProgressCallback],
     ):
         """Fetch every configured client for each slot of the partition range."""
         windows = slot_starts(partitions, list(context.partition_keys))
@@ -63,25 +65,25 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
             return None if slot <= now < end else slot
 
         def on_slot(index: int, total: int, summary: PollSummary) -> None:
-            progress("poll", index, total, f"{summary.slot_start:%Y-%m-%d %H:%M}")
+            progress(index, total, f"{summary.slot_start:%Y-%m-%d %H:%M}")
             if index == total or index % 24 == 0:
                 context.log.info(
                     f"polled slot {index}/{total} ({summary.slot_start:%Y-%m-%d %H:%M})"
                 )
 
-        with hyper.open() as source, store_from(duckdb) as store:
-            before = store.table_counts()
+        with hyper.open() as source, store.writer() as writer:
+            before = writer.table_counts()
             summary = poll_slots(
                 source.client,
                 source.credentials,
-                store,
+                writer,
                 slots=[start for start, _ in windows],
                 run_id=context.run.run_id,
                 as_of_for=as_of_for,
                 max_workers=hyper.max_workers,
                 on_slot=on_slot,
             )
-            after = store.table_counts()
+            after = writer.table_counts()
         round_meta = {
             "slots": len(windows),
             "clients": summary.clients,
@@ -122,12 +124,12 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         backfill_policy=policy,
         group_name="ingestion",
     )
-    def balance_history(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    def balance_history(context: dg.AssetExecutionContext, store: StoreResource):
         """Normalize the slot range's raw bodies with polars and append them atomically."""
         window = context.partition_time_window
-        with store_from(duckdb) as store:
-            result = ingest_range(store, window.start, window.end)
-            counts = store.table_counts()
+        with store.writer() as writer:
+            result = ingest_range(writer, window.start, window.end)
+            counts = writer.table_counts()
         yield dg.MaterializeResult(
             asset_key="balance_snapshots",
             metadata={

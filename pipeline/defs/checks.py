@@ -11,10 +11,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from pipeline.analytics.checks import CHECKS, ERROR, Check, evaluate, record
-from pipeline.defs.resources import store_from
+from pipeline.defs.resources import StoreResource
 
 _SEVERITY = {ERROR: dg.AssetCheckSeverity.ERROR}
 
@@ -35,11 +34,11 @@ def build_checks(
 
 def _build_check(check: Check, max_age: timedelta) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=check.asset, name=check.name, description=check.description)
-    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(store: StoreResource) -> dg.AssetCheckResult:
         now = datetime.now(UTC)
-        with store_from(duckdb) as store:
-            outcome = evaluate(store.con, check, now=now, max_age=max_age)
-            record(store.con, [outcome], now)
+        with store.writer() as writer:
+            outcome = evaluate(writer.con, check, now=now, max_age=max_age)
+            record(writer.con, [outcome], now)
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=_SEVERITY.get(check.severity, dg.AssetCheckSeverity.WARN),

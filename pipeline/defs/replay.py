@@ -7,10 +7,9 @@ annotations at definition time.
 from datetime import UTC, datetime
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from pipeline.defs.resources import store_from
-from pipeline.replay import replay
+from pipeline.defs.resources import StoreResource
+from pipeline.rounds.replay import replay
 from pipeline.store.history import Selection
 
 REPLAY_JOB = "replay_job"
@@ -36,7 +35,7 @@ def _instant(text: str | None, name: str) -> datetime | None:
 
 @dg.op
 def replay_history(
-    context: dg.OpExecutionContext, config: ReplayConfig, duckdb: DuckDBResource
+    context: dg.OpExecutionContext, config: ReplayConfig, store: StoreResource
 ) -> dg.Output[dict]:
     """Rebuild balance_snapshots and balance_lines for the range from raw_responses."""
     selection = Selection(
@@ -46,8 +45,8 @@ def replay_history(
     def on_batch(number: int, total: int, batch: Selection) -> None:
         context.log.info(f"replayed batch {number}/{total} from {batch.slot_from:%Y-%m-%d %H:%M}")
 
-    with store_from(duckdb) as store:
-        summary = replay(store, selection, on_batch=on_batch)
+    with store.writer() as writer:
+        summary = replay(writer, selection, on_batch=on_batch)
     metadata = {
         "batches": summary.batches,
         "bodies_read": summary.raw_read,

@@ -1,62 +1,79 @@
-"""Resources: the Hyper source (live or embedded simulator) and DuckDB."""
+"""Resources: where balances come from (`hyper`), where they land (`store`), who watches."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import dagster as dg
-import duckdb
-from dagster_duckdb import DuckDBResource
 
-from pipeline.settings import Settings
-from pipeline.source import Source, open_source
-from pipeline.store import Store
-from pipeline.store.database import apply_ddl, configure
-from pipeline.store.lock import run_lock
+from pipeline.rounds.source import Source, open_source
+from pipeline.settings import Settings, tokens_from_env
+from pipeline.store import Store, open_store
 
-# Resource fields holding paths (Settings keeps them as Path, Dagster config as str).
-_PATH_FIELDS = ("clients_file", "token_state_file", "db_path")
+# Settings that hold secrets (read at run time, never config) or belong to the store.
+_NOT_HYPER_CONFIG = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "db_path",
+        "lock_timeout_seconds",
+        "read_wait_seconds",
+        "poll_cron",
+        "dagster_home",
+    }
+)
 
 
 class HyperResource(dg.ConfigurableResource):
     """A Hyper instance (`base_url`) or, when unset, the embedded simulator on loopback.
 
+    Built from `Settings` (`from_settings`), which owns every default: no field has one here.
     Holds no secret: client passwords stay in the clients file and bearer tokens in the
     environment (HYPER_ACCESS_TOKEN / HYPER_REFRESH_TOKEN); both are read when a round runs, so
     neither reaches Dagster's run config or event log.
     """
 
-    base_url: str | None = None
-    clients_file: str | None = None
-    timeout_seconds: float = 30.0
-    max_workers: int = 8
-    rate_limit_per_minute: float | None = None
-    rate_window_seconds: float = 60.0
-    max_attempts: int = 4
-    backoff_base_seconds: float = 1.0
-    backoff_max_seconds: float = 60.0
-    token_state_file: str | None = None
-    db_path: str | None = None
-    simulator_seed: int = 42
-    simulator_base_currency: str = "ILS"
+    base_url: str | None
+    clients_file: str | None
+    token_state_file: str
+    timeout_seconds: float
+    max_workers: int
+    rate_limit_per_minute: float | None
+    rate_window_seconds: float
+    max_attempts: int
+    backoff_base_seconds: float
+    backoff_max_seconds: float
+    simulator_seed: int
+    simulator_base_currency: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> HyperResource:
-        values = {name: getattr(settings, name) for name in cls.model_fields}
+    def from_settings(cls, settings: Settings, *, bind_env: bool = False) -> HyperResource:
+        """The resource for `settings`; with `bind_env`, set URL and clients file as EnvVars.
+
+        Binding through `dg.EnvVar` shows the variable's name in the UI instead of its value.
+        """
+        values: dict[str, object] = {
+            f.name: getattr(settings, f.name)
+            for f in fields(settings)
+            if f.name not in _NOT_HYPER_CONFIG
+        }
         values["token_state_file"] = settings.effective_token_state_file
-        return cls(**{k: str(v) if isinstance(v, Path) else v for k, v in values.items()})
+        values = {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
+        if bind_env and settings.base_url is not None:
+            values["base_url"] = dg.EnvVar("HYPER_BASE_URL")
+        if bind_env and settings.clients_file is not None:
+            values["clients_file"] = dg.EnvVar("HYPER_CLIENTS_FILE")
+        return cls(**values)  # type: ignore[arg-type]
 
     def settings(self) -> Settings:
-        # Tokens come from the environment at run time, never from this resource's config.
-        env = Settings.from_env()
+        access, refresh = tokens_from_env()
         values = {name: getattr(self, name) for name in type(self).model_fields}
-        for name in _PATH_FIELDS:
-            values[name] = Path(values[name]) if values[name] else None
-        values["db_path"] = values["db_path"] or env.db_path
-        return replace(env, **values)
+        values["clients_file"] = Path(self.clients_file) if self.clients_file else None
+        values["token_state_file"] = Path(self.token_state_file)
+        return Settings(**values, access_token=access, refresh_token=refresh)
 
     @property
     def is_simulator(self) -> bool:
@@ -68,22 +85,48 @@ class HyperResource(dg.ConfigurableResource):
             yield source
 
 
-@contextmanager
-def store_from(resource: DuckDBResource) -> Iterator[Store]:
-    """A Store over the resource's connection, with UTC sessions and the DDL applied.
+@dataclass(frozen=True)
+class OpenedSource:
+    """An already open source (the CLI opened it: one clients-file read, one alive check)."""
 
-    Takes the run lock, so runs launched by the UI or the daemon queue behind `pipeline run`
+    source: Source
+    max_workers: int
+
+    @property
+    def is_simulator(self) -> bool:
+        return self.source.is_simulator
+
+    @contextmanager
+    def open(self) -> Iterator[Source]:
+        yield self.source
+
+
+class StoreResource(dg.ConfigurableResource):
+    """The database the pipeline writes (a DuckDB file), opened per write under the run lock.
+
+    Taking the run lock makes runs launched by the UI or the daemon queue behind `pipeline run`
     instead of failing on DuckDB's single-writer error (re-entrant under `pipeline run`).
     """
-    db_path = Path(resource.database)
-    # DuckDB creates the file but not its folder (and the resource retries for minutes).
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = Settings.from_env().lock_timeout_seconds
-    with run_lock(db_path, timeout_seconds=timeout), resource.get_connection() as con:
-        prepare(con)
-        yield Store(con)
+
+    database: str
+    lock_timeout_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StoreResource:
+        return cls(
+            database=str(settings.db_path), lock_timeout_seconds=settings.lock_timeout_seconds
+        )
+
+    @contextmanager
+    def writer(self) -> Iterator[Store]:
+        with open_store(Path(self.database), lock_timeout_seconds=self.lock_timeout_seconds) as s:
+            yield s
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    configure(con)
-    apply_ddl(con)
+# Progress of a long run: (done, total, detail). The CLI draws a bar; under `dg dev` no one
+# listens, and the run's log carries the milestones instead.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def no_progress(done: int, total: int, detail: str) -> None:
+    """The default progress listener: nobody is watching."""

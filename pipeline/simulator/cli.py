@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import threading
 from pathlib import Path
 
+from pipeline.settings import Settings
 from pipeline.simulator.config import BASE_CURRENCIES, SimulatorConfig
 from pipeline.simulator.credentials import write_credentials_csv
 from pipeline.simulator.faults import ALL_FAULTS, FaultPlan
@@ -17,7 +17,8 @@ from pipeline.simulator.server import SimulatorServer
 DEFAULT_CREDENTIALS_OUT = Path("data/demo_credentials.csv")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> int:
+    """Serve until Ctrl-C; bearer tokens for --require-bearer come from `settings`."""
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.simulator", description="Serve a simulated Hyper ERP instance."
     )
@@ -64,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     auth = None
     if args.require_bearer:
-        access = os.environ.get("HYPER_ACCESS_TOKEN")
-        if not access:
+        settings = settings or Settings.from_env()
+        if not settings.access_token:
             parser.error("--require-bearer needs HYPER_ACCESS_TOKEN in the environment")
-        auth = AuthSpec(access, os.environ.get("HYPER_REFRESH_TOKEN") or None, args.token_lifetime)
+        auth = AuthSpec(settings.access_token, settings.refresh_token, args.token_lifetime)
     config = SimulatorConfig(
         seed=args.seed,
         base_currency=args.base_currency,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pipeline.settings import SIMULATOR_BASE_CURRENCIES
+
 if TYPE_CHECKING:
     from pipeline.simulator.faults import FaultPlan
     from pipeline.simulator.gateway import AuthSpec, RateLimitSpec
@@ -18,7 +20,7 @@ SEED_EXAMPLE_PASSWORD = "8Lba7u5smABC"
 SEED_EXAMPLE_INSTANT = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
 """Hour 0 of every price walk: at this instant client 500608 answers the seed's figures."""
 
-BASE_CURRENCIES = ("ILS", "USD", "EUR")
+BASE_CURRENCIES = SIMULATOR_BASE_CURRENCIES
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.settings import Settings
-from pipeline.sqlfiles import load_sql, sql_files
+from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS
 from pipeline.store.lock import run_lock
+from pipeline.store.sqlfiles import load_sql, sql_names
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -37,22 +37,17 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
 
 def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables (and views, when present); every statement is idempotent."""
-    for path in sql_files("ddl"):
-        con.execute(load_sql(f"ddl/{path.stem}"))
-    for path in sql_files("views"):
-        con.execute(load_sql(f"views/{path.stem}"))
+    for name in sql_names("ddl") + sql_names("views"):
+        con.execute(load_sql(name))
 
 
 @contextmanager
-def open_store(path: Path | str, *, lock_timeout_seconds: float | None = None) -> Iterator[Store]:  # noqa: F821 - imported lazily below
-    """The pipeline's writer: holds the run lock, so writers queue instead of colliding.
-
-    The wait defaults to PIPELINE_LOCK_TIMEOUT_SECONDS.
-    """
+def open_store(
+    path: Path | str, *, lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+) -> Iterator[Store]:  # noqa: F821 - imported lazily below
+    """The pipeline's writer: holds the run lock, so writers queue instead of colliding."""
     from pipeline.store.store import Store
 
-    if lock_timeout_seconds is None:
-        lock_timeout_seconds = Settings.from_env().lock_timeout_seconds
     with run_lock(Path(path), timeout_seconds=lock_timeout_seconds):
         con = connect(path)
         try:

@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.normalize import NormalizedBatch
-from pipeline.sqlfiles import load_sql
+from pipeline.store.sqlfiles import load_sql
 from pipeline.store.store import Store
 
 

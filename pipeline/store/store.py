@@ -12,8 +12,8 @@ import polars as pl
 
 from pipeline.hyper.models import Exchange
 from pipeline.normalize import NormalizedBatch
-from pipeline.outcomes import Classified
-from pipeline.sqlfiles import load_sql
+from pipeline.normalize.outcomes import Classified
+from pipeline.store.sqlfiles import load_sql
 
 UTC_TS = pl.Datetime("us", "UTC")
 RAW_ROW_SCHEMA = pl.Schema(

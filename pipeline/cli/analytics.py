@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipeline.cli.common import db_argument
 from pipeline.settings import Settings
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -28,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
     query.add_argument("--out", type=Path, help="write to this file instead of stdout")
-    query.add_argument("--db", type=Path, help="the DuckDB file (default: PIPELINE_DB)")
+    db_argument(query)
     query.set_defaults(handler=_query)
 
     report = commands.add_parser(
@@ -37,12 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--out", type=Path, help="folder for report.html (default: `report/` beside the database)"
     )
-    report.add_argument("--db", type=Path, help="the DuckDB file (default: PIPELINE_DB)")
+    db_argument(report)
     report.set_defaults(handler=_report)
-
-
-def _db_path(args: argparse.Namespace) -> Path:
-    return args.db or Settings.from_env().db_path
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -55,7 +52,7 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _query(args: argparse.Namespace) -> int:
+def _query(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.queries import QueryError, list_queries, run_query
     from pipeline.analytics.readonly import open_readonly
 
@@ -71,7 +68,7 @@ def _query(args: argparse.Namespace) -> int:
         return 2
     try:
         params = _parse_params(args.param)
-        con = open_readonly(_db_path(args))
+        con = open_readonly(settings.db_path)
     except (ValueError, FileNotFoundError) as exc:
         print(f"pipeline query: {exc}", file=sys.stderr)
         return 2
@@ -107,10 +104,10 @@ def _write(frame, fmt: str, out: Path | None) -> None:
         print(f"{frame.height} rows written to {out}", file=sys.stderr)
 
 
-def _report(args: argparse.Namespace) -> int:
+def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.report import build_report
 
-    db_path = _db_path(args)
+    db_path = settings.db_path
     if not db_path.exists():
         print(
             f"pipeline report: {db_path} does not exist; run `pipeline demo` first", file=sys.stderr

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipeline.ingest import IngestSummary, ingest_range
-from pipeline.poll import PollSummary, poll_slots
+from pipeline.rounds.ingest import IngestSummary, ingest_range
+from pipeline.rounds.poll import PollSummary, poll_slots
+from pipeline.rounds.source import open_source
 from pipeline.settings import Settings
-from pipeline.source import open_source
 from pipeline.store import open_store
 
 

@@ -1,24 +1,20 @@
-"""`pipeline …` commands: thin wrappers over the modules that do the work."""
+"""`pipeline …` commands: the front end. Parses arguments, reads `Settings` once, calls down."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from dotenv import load_dotenv
-
-from pipeline.progress import PROGRESS_LOGGER
-from pipeline.settings import ConfigurationError, Settings
+from pipeline.cli.common import db_argument, parse_instant
+from pipeline.settings import ConfigurationError, Settings, load_dotenv_file
 from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
-# subparsers whose `handler(args) -> int` does the work.
-COMMAND_MODULES: tuple[str, ...] = ("pipeline.cli_raw", "pipeline.cli_analytics")
+# subparsers whose `handler(args, settings) -> int` does the work.
+COMMAND_MODULES: tuple[str, ...] = ("pipeline.cli.raw", "pipeline.cli.analytics")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,14 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="poll the current slot once (HYPER_BASE_URL, or the embedded simulator when unset)",
     )
-    run.set_defaults(handler=lambda args: _run(Settings.from_env()))
+    db_argument(run)
+    run.set_defaults(handler=lambda args, settings: _run(settings))
     demo = commands.add_parser(
         "demo", help="backfill N days of hourly history from the embedded simulator"
     )
     demo.add_argument("--days", type=float, default=7.0, help="days of history (default 7)")
     demo.add_argument(
         "--until",
-        type=_parse_instant,
+        type=parse_instant,
         default=None,
         help="end of the backfilled range, ISO-8601 UTC (default: the start of the current slot)",
     )
@@ -48,9 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip rendering the HTML report (report.html beside the database)",
     )
+    db_argument(demo)
     demo.set_defaults(
-        handler=lambda args: _demo(
-            Settings.from_env(), days=args.days, until=args.until, report=args.report
+        handler=lambda args, settings: _demo(
+            settings, days=args.days, until=args.until, report=args.report
         )
     )
     simulate = commands.add_parser(
@@ -65,10 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     # Like `dg dev`, read a local .env; variables already set in the environment win.
-    load_dotenv(Path.cwd() / ".env", override=False)
+    load_dotenv_file()
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        settings = Settings.from_env()
+        if getattr(args, "db", None) is not None:
+            settings = replace(settings, db_path=args.db)
+        return int(args.handler(args, settings))
     except ConfigurationError as exc:
         print(f"pipeline {args.command}: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -80,41 +81,32 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.simulator import main as simulate_main
 
-    return simulate_main([a for a in args.args if a != "--"])
-
-
-def _parse_instant(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _preflight(settings: Settings) -> None:
-    """Fail fast, with one line, on what would otherwise fail deep inside the run."""
-    from pipeline.hyper import HyperClient
-    from pipeline.source import load_clients
-
-    load_clients(settings)
-    if settings.base_url is not None:
-        with HyperClient(settings.base_url, timeout_seconds=settings.timeout_seconds) as client:
-            if not client.is_reachable():
-                raise ConfigurationError(
-                    f"cannot reach HYPER_BASE_URL={settings.base_url}; check the URL and network"
-                )
+    return simulate_main([a for a in args.args if a != "--"], settings=settings)
 
 
 def _run(settings: Settings) -> int:
-    from pipeline.launch import current_slot_key, dagster_instance, failure_message, run_poll_job
-    from pipeline.report_text import round_summary
+    from pipeline.cli.summaries import round_summary
+    from pipeline.defs.launch import (
+        current_slot_key,
+        dagster_instance,
+        failure_message,
+        run_poll_job,
+    )
+    from pipeline.rounds.source import open_source
 
-    _preflight(settings)
     key = current_slot_key(settings)
-    where = settings.base_url or "the embedded simulator"
-    print(f"polling slot {key} against {where} into {settings.db_path}", file=sys.stderr)
-    with dagster_instance() as instance:
-        result = run_poll_job(settings, [key], instance=instance)
+    # Open the source here, once: the clients file is read and the instance's alive check
+    # made once per run, and a bad setting fails with one line before Dagster starts.
+    with open_source(settings) as source:
+        print(
+            f"polling slot {key} against {settings.display_url} into {settings.db_path}",
+            file=sys.stderr,
+        )
+        with dagster_instance(settings) as instance:
+            result = run_poll_job(settings, [key], instance=instance, source=source)
     if not result.success:
         print(f"pipeline run: failed: {failure_message(result)}", file=sys.stderr)
         return 1
@@ -123,15 +115,17 @@ def _run(settings: Settings) -> int:
 
 
 def _demo(settings: Settings, *, days: float, until: datetime | None, report: bool = True) -> int:
-    from pipeline.defs.partitions import poll_partitions
-    from pipeline.launch import (
+    from pipeline.cli.progress import progress_bar
+    from pipeline.cli.summaries import demo_summary
+    from pipeline.defs.launch import (
         current_slot_key,
         dagster_instance,
         failure_message,
         run_poll_job,
         slot_keys_between,
     )
-    from pipeline.report_text import demo_summary
+    from pipeline.defs.partitions import poll_partitions
+    from pipeline.rounds.source import open_source
 
     # The demo always uses the embedded simulator and its demo book, whatever the environment.
     settings = replace(settings, base_url=None, clients_file=None)
@@ -149,8 +143,12 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         file=sys.stderr,
     )
     started = datetime.now(UTC)
-    with _progress_bar(), dagster_instance() as instance:
-        result = run_poll_job(settings, keys, instance=instance)
+    with (
+        open_source(settings) as source,
+        progress_bar("slot") as progress,
+        dagster_instance(settings) as instance,
+    ):
+        result = run_poll_job(settings, keys, instance=instance, source=source, progress=progress)
     if not result.success:
         print(f"pipeline demo: failed: {failure_message(result)}", file=sys.stderr)
         return 1
@@ -163,45 +161,6 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         page = build_report(settings.db_path, settings.db_path.parent / "report")
         print(f"  report:      {page.resolve()}")
     return 0
-
-
-class _TqdmHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.bar = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from tqdm import tqdm
-
-        total = getattr(record, "total", None)
-        done = getattr(record, "done", None)
-        if total is None or done is None:
-            return
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit="slot", file=sys.stderr, dynamic_ncols=True)
-        self.bar.n = done
-        self.bar.set_postfix_str(getattr(record, "detail", ""), refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        super().close()
-
-
-class _progress_bar:
-    """Show the progress logger as a tqdm bar on stderr while the block runs."""
-
-    def __enter__(self) -> None:
-        self.handler = _TqdmHandler()
-        self.logger = logging.getLogger(PROGRESS_LOGGER)
-        self.logger.addHandler(self.handler)
-        self.logger.setLevel(logging.INFO)
-        self.logger.propagate = False
-
-    def __exit__(self, *exc: object) -> None:
-        self.logger.removeHandler(self.handler)
-        self.handler.close()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from pipeline.hyper import Credential, HyperClient, load_credentials
 from pipeline.hyper.auth import TokenManager
@@ -27,6 +28,18 @@ class Source:
     def can_answer_past(self) -> bool:
         """Only the simulator can answer "as of" a past instant; a real API answers now."""
         return self.is_simulator
+
+
+class SourceProvider(Protocol):
+    """What a round needs from its front end: a way to open the source, and its concurrency."""
+
+    @property
+    def is_simulator(self) -> bool: ...
+
+    @property
+    def max_workers(self) -> int: ...
+
+    def open(self) -> AbstractContextManager[Source]: ...
 
 
 def simulator_config(settings: Settings) -> SimulatorConfig:

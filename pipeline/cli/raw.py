@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline.cli.common import db_argument, parse_instant
 from pipeline.settings import Settings
 
 # Exports smaller than this finish in a blink: no progress bar.
@@ -22,12 +22,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     _selection_arguments(export)
     export.add_argument("--out", required=True, type=Path, metavar="FILE", help="archive path")
+    db_argument(export)
     export.set_defaults(handler=_export)
 
     load = raw_commands.add_parser(
         "import", help="append archives to raw_responses (idempotent; bad lines are skipped)"
     )
     load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    db_argument(load)
     load.set_defaults(handler=_import)
 
     replay = commands.add_parser(
@@ -35,6 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="rebuild balance_snapshots and balance_lines from raw_responses (only what differs)",
     )
     _selection_arguments(replay)
+    db_argument(replay)
     replay.set_defaults(handler=_replay)
 
 
@@ -50,27 +53,19 @@ def _selection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client", type=int, metavar="N", help="one client number only")
 
 
-def parse_instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _selection(args: argparse.Namespace):
     from pipeline.store.history import Selection
 
     return Selection(args.slot_from, args.slot_to, args.client)
 
 
-def _export(args: argparse.Namespace) -> int:
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from pipeline.archive import export_archive
     from pipeline.store import open_store
 
-    db = Settings.from_env().db_path
+    db = settings.db_path
     bar: list[tqdm] = []
 
     def on_start(total: int) -> None:
@@ -97,11 +92,11 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import(args: argparse.Namespace) -> int:
+def _import(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.archive import import_archive
     from pipeline.store import open_store
 
-    db = Settings.from_env().db_path
+    db = settings.db_path
     reports = []
     with open_store(db) as store:
         for path in args.files:
@@ -142,13 +137,13 @@ def _print_report(report) -> None:
         print(f"{report.path}: warning: {warning}", file=sys.stderr)
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from pipeline.replay import replay
+    from pipeline.rounds.replay import replay
     from pipeline.store import open_store
 
-    db = Settings.from_env().db_path
+    db = settings.db_path
     with open_store(db) as store, tqdm(unit="batch", file=sys.stderr, disable=None) as bar:
 
         def on_batch(number: int, total: int, batch) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.sqlfiles import load_sql
 from pipeline.store import connect
+from pipeline.store.sqlfiles import load_sql
 
 
 def round_summary(db_path: Path, run_id: str) -> str:

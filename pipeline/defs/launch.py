@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -11,6 +10,8 @@ import dagster as dg
 
 from pipeline.defs.definitions import POLL_JOB, build_definitions
 from pipeline.defs.partitions import poll_partitions
+from pipeline.defs.resources import OpenedSource, ProgressCallback, no_progress
+from pipeline.rounds.source import Source
 from pipeline.settings import Settings
 from pipeline.store.lock import run_lock
 
@@ -19,10 +20,11 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 
 
 @contextmanager
-def dagster_instance() -> Iterator[dg.DagsterInstance]:
+def dagster_instance(settings: Settings) -> Iterator[dg.DagsterInstance]:
     """The persistent instance of DAGSTER_HOME when set (runs show in `dg dev`), else ephemeral."""
-    if os.environ.get("DAGSTER_HOME"):
-        with dg.DagsterInstance.get() as instance:
+    if settings.dagster_home is not None:
+        settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
             yield instance
     else:
         with dg.DagsterInstance.ephemeral() as instance:
@@ -46,9 +48,17 @@ def slot_keys_between(settings: Settings, start: datetime, end: datetime) -> lis
 
 
 def run_poll_job(
-    settings: Settings, keys: list[str], *, instance: dg.DagsterInstance
+    settings: Settings,
+    keys: list[str],
+    *,
+    instance: dg.DagsterInstance,
+    source: Source | None = None,
+    progress: ProgressCallback = no_progress,
 ) -> dg.ExecuteInProcessResult:
     """Materialize the poll job for a contiguous range of slot keys in a single run.
+
+    `source`, when given, is the caller's open source (so the clients file is read and the
+    instance checked once per run); `progress` hears about every polled slot.
 
     The whole run holds the database's run lock: a concurrent `pipeline run` waits for it
     (PIPELINE_LOCK_TIMEOUT_SECONDS), then finds the slot's complete clients and skips them.
@@ -57,13 +67,14 @@ def run_poll_job(
         RunLocked: another run held the lock for the whole timeout.
     """
     with run_lock(settings.db_path, timeout_seconds=settings.lock_timeout_seconds):
-        return _execute(settings, keys, instance=instance)
+        provider = OpenedSource(source, settings.max_workers) if source is not None else None
+        defs = build_definitions(settings, source=provider, progress=progress)
+        return _execute(defs.resolve_job_def(POLL_JOB), keys, instance=instance)
 
 
 def _execute(
-    settings: Settings, keys: list[str], *, instance: dg.DagsterInstance
+    job: dg.JobDefinition, keys: list[str], *, instance: dg.DagsterInstance
 ) -> dg.ExecuteInProcessResult:
-    job = build_definitions(settings).resolve_job_def(POLL_JOB)
     if len(keys) == 1:
         return job.execute_in_process(
             run_config=QUIET_RUN_CONFIG,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pipeline.hyper import Credential, Exchange, HyperClient
-from pipeline.outcomes import SNAPSHOT_OUTCOMES, Classified, classify
+from pipeline.normalize.outcomes import SNAPSHOT_OUTCOMES, Classified, classify
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ writes into `pipeline/defs/` appears beside the poll graph of `pipeline/defs/def
 from pathlib import Path
 
 import dagster as dg
+from dagster.components import load_from_defs_folder
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.components.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return load_from_defs_folder(path_within_project=Path(__file__).parent)

@@ -43,6 +43,7 @@ def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
     assert "nothing to poll (complete)" in out
 
 
+@pytest.mark.slow
 def test_demo_twice_leaves_identical_row_counts_and_prints_a_summary(env: Path, capsys) -> None:
     assert main(["demo", "--days", "0.5", "--until", UNTIL, "--no-report"]) == 0
     out = capsys.readouterr().out
@@ -89,6 +90,7 @@ def test_an_unreachable_url_is_a_one_line_configuration_error(
     assert len(err) == 1 and "cannot reach HYPER_BASE_URL=http://127.0.0.1:9" in err[0]
 
 
+@pytest.mark.slow
 def test_demo_passwords_never_reach_the_db_logs_dagster_storage_or_report(
     env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -76,6 +76,7 @@ def assert_complete_without_duplicates(db: Path) -> None:
         con.close()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_round_leaves_a_usable_file_and_rerun_completes(slow_instance) -> None:
     server, env = slow_instance
     db = Path(env["PIPELINE_DB"])
@@ -103,6 +104,7 @@ def test_sigkill_mid_round_leaves_a_usable_file_and_rerun_completes(slow_instanc
     assert_complete_without_duplicates(db)
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_one_waits_and_nothing_is_duplicated(slow_instance) -> None:
     server, env = slow_instance
     runs = [start_run(env), start_run(env)]

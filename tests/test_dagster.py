@@ -57,6 +57,7 @@ def test_materializing_a_slot_lands_the_seed_example(tmp_path: Path) -> None:
     assert total == ("72888.65",)
 
 
+@pytest.mark.slow
 def test_a_week_backfills_in_a_single_run(tmp_path: Path) -> None:
     db = tmp_path / "b.duckdb"
     result = materialize(
@@ -106,6 +107,8 @@ def test_one_failing_client_does_not_stop_the_others(tmp_path: Path, live_simula
     rows.append((999_999, "NoSuchClient9"))
     settings = Settings(
         db_path=tmp_path / "b.duckdb",
+        # The vendor's pace (20 a minute) in a one-second window: real pacing, no real wait.
+        rate_window_seconds=1.0,
         base_url=live_simulator.url,
         clients_file=write_clients(tmp_path / "clients.csv", rows),
     )
@@ -150,6 +153,7 @@ def test_the_schedule_polls_the_slot_in_progress() -> None:
     assert request.partition_key == "2026-11-25-14:00"
 
 
+@pytest.mark.slow
 def test_dg_check_defs_passes() -> None:
     result = subprocess.run(
         ["uv", "run", "dg", "check", "defs"],

@@ -37,6 +37,7 @@ def scan(paths: list[Path], secrets: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_no_secret_reaches_storage_logs_or_output(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

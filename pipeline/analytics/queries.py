@@ -8,6 +8,7 @@ converted to the declared type before they are bound; they are never pasted into
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ import duckdb
 import polars as pl
 
 from pipeline.store.sqlfiles import load_sql, sql_names
+from pipeline.store.store import arrow_frame
 
 _PARAM = re.compile(r"^--\s*param:\s*(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
 
@@ -80,7 +82,7 @@ def _instant(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
     "BIGINT": int,
     "INTEGER": int,
     "DOUBLE": float,
@@ -123,4 +125,4 @@ def run_query(
     """Run a named query with text parameter values; return the result as a polars frame."""
     query = load_query(name)
     params = bind(query, values or {})
-    return pl.from_arrow(con.sql(query.sql, params=params).to_arrow_table())
+    return arrow_frame(con.sql(query.sql, params=params).to_arrow_table())

@@ -38,7 +38,7 @@ class ExportSummary:
     seconds: float
 
 
-def _selection_doc(selection: Selection) -> dict:
+def _selection_doc(selection: Selection) -> dict[str, object]:
     return {
         "from": iso_utc(selection.slot_from) if selection.slot_from else None,
         "to": iso_utc(selection.slot_to) if selection.slot_to else None,

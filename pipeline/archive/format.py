@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from pipeline.store import raw_id_for
 
@@ -54,7 +54,9 @@ def open_write(path: Path, *, compress: bool) -> IO[str]:
 
 def open_read(path: Path) -> IO[bytes]:
     """Binary: lines split on b"\\n" only, whatever Unicode line breaks a body holds."""
-    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+    if is_gzip(path):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def header(exported_at: datetime, selection: dict[str, Any]) -> str:

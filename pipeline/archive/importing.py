@@ -114,7 +114,7 @@ def import_archive(
                 pending.append(parse_answer(line))
             except ArchiveLineError as exc:
                 doc = _json_or_none(line)
-                if is_trailer(doc):
+                if isinstance(doc, dict) and is_trailer(doc):
                     trailer_count = doc.get("answers")
                     continue
                 report.read += 1

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 from pipeline.cli.common import db_argument
 from pipeline.settings import Settings
@@ -12,7 +16,7 @@ from pipeline.settings import Settings
 FORMATS = ("table", "csv", "json", "parquet")
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     query = commands.add_parser(
         "query",
         help="run an analyst query from sql/queries on a read-only connection",
@@ -83,10 +87,11 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _write(frame, fmt: str, out: Path | None) -> None:
+def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
     import polars as pl
 
     if fmt == "parquet":
+        assert out is not None  # the caller refuses --format parquet without --out
         frame.write_parquet(out)
     elif fmt == "csv":
         text = frame.write_csv()

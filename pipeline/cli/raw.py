@@ -5,15 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.cli.common import db_argument, parse_instant
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.archive import ImportReport
+    from pipeline.rounds.replay import ReplaySummary
+    from pipeline.store.history import Selection
 
 # Exports smaller than this finish in a blink: no progress bar.
 PROGRESS_MIN_ANSWERS = 10_000
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     raw = commands.add_parser("raw", help="export or import archives of the raw answers")
     raw_commands = raw.add_subparsers(dest="raw_command", required=True)
 
@@ -53,8 +59,8 @@ def _selection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client", type=int, metavar="N", help="one client number only")
 
 
-def _selection(args: argparse.Namespace):
-    from pipeline.store.history import Selection
+def _selection(args: argparse.Namespace) -> Selection:
+    from pipeline.store.history import Selection  # late: keeps `pipeline --help` quick
 
     return Selection(args.slot_from, args.slot_to, args.client)
 
@@ -118,7 +124,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_report(report) -> None:
+def _print_report(report: ImportReport) -> None:
     if report.file_error:
         print(f"{report.path}: not imported: {report.file_error}", file=sys.stderr)
         return
@@ -146,7 +152,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     db = settings.db_path
     with open_store(db) as store, tqdm(unit="batch", file=sys.stderr, disable=None) as bar:
 
-        def on_batch(number: int, total: int, batch) -> None:
+        def on_batch(number: int, total: int, batch: Selection) -> None:
             bar.total = total
             bar.update(1)
             bar.set_postfix_str(f"{batch.slot_from:%Y-%m-%d %H:%M}", refresh=False)
@@ -156,7 +162,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def replay_text(summary, db: Path) -> str:
+def replay_text(summary: ReplaySummary, db: Path) -> str:
     c = summary.changes
     rate = summary.raw_read / summary.seconds if summary.seconds else 0.0
     return "\n".join(

@@ -26,6 +26,7 @@ def demo_summary(db_path: Path, *, seconds: float) -> str:
         row = con.execute(load_sql("store/demo_summary")).fetchone()
     finally:
         con.close()
+    assert row is not None  # an aggregate query answers one row, even on empty tables
     clients, snapshots, lines, currencies, first, last, attempts = row
     return "\n".join(
         [

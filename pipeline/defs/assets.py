@@ -1,5 +1,6 @@
 """Partitioned assets: one round of fetches per slot, then exact normalization into DuckDB."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -52,7 +53,7 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         hyper: dg.ResourceParam[SourceProvider],
         store: StoreResource,
         progress: dg.ResourceParam[ProgressCallback],
-    ):
+    ) -> Iterator[dg.MaterializeResult[None]]:
         """Fetch every configured client for each slot of the partition range."""
         windows = slot_starts(partitions, list(context.partition_keys))
         now = datetime.now(UTC)
@@ -124,7 +125,9 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         backfill_policy=policy,
         group_name="ingestion",
     )
-    def balance_history(context: dg.AssetExecutionContext, store: StoreResource):
+    def balance_history(
+        context: dg.AssetExecutionContext, store: StoreResource
+    ) -> Iterator[dg.MaterializeResult[None]]:
         """Normalize the slot range's raw bodies with polars and append them atomically."""
         window = context.partition_time_window
         with store.writer() as writer:

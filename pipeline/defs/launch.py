@@ -98,7 +98,9 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            while error.cause is not None and "Failure" not in error.cls_name:
+            while error.cause is not None and "Failure" not in (error.cls_name or ""):
                 error = error.cause
-            return error.message.strip().splitlines()[-1] if error.message else error.cls_name
+            if error.message:
+                return error.message.strip().splitlines()[-1]
+            return error.cls_name or "the run failed"
     return "the run failed"

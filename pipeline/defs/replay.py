@@ -36,7 +36,7 @@ def _instant(text: str | None, name: str) -> datetime | None:
 @dg.op
 def replay_history(
     context: dg.OpExecutionContext, config: ReplayConfig, store: StoreResource
-) -> dg.Output[dict]:
+) -> dg.Output[dict]:  # type: ignore[type-arg]  # Dagster type-checks this at run time
     """Rebuild balance_snapshots and balance_lines for the range from raw_responses."""
     selection = Selection(
         _instant(config.slot_from, "slot_from"), _instant(config.slot_to, "slot_to"), config.client

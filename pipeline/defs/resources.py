@@ -27,7 +27,7 @@ _NOT_HYPER_CONFIG = frozenset(
 )
 
 
-class HyperResource(dg.ConfigurableResource):
+class HyperResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """A Hyper instance (`base_url`) or, when unset, the embedded simulator on loopback.
 
     Built from `Settings` (`from_settings`), which owns every default: no field has one here.
@@ -101,7 +101,7 @@ class OpenedSource:
         yield self.source
 
 
-class StoreResource(dg.ConfigurableResource):
+class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The database the pipeline writes (a DuckDB file), opened per write under the run lock.
 
     Taking the run lock makes runs launched by the UI or the daemon queue behind `pipeline run`

@@ -145,7 +145,7 @@ class HyperClient:
             headers["Authorization"] = f"Bearer {token}"
         if self.pacer is not None:
             self.pacer.acquire()
-        payload = {
+        payload: dict[str, str | int] = {
             "ClientNumber": credential.client_number,
             "API_Password": credential.api_password,
         }

@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from pipeline.simulator.jsontext import Number, dumps
 from pipeline.simulator.responses import JSON_CONTENT_TYPE, Reply, error_reply
@@ -171,16 +172,17 @@ def _transient(
     return Reply(429, b"Too Many Requests", {"Content-Type": "text/plain", **_retry_after(plan)})
 
 
-def _doc(body: bytes) -> dict:
-    return json.loads(body.decode("utf-8"), parse_float=Number, parse_int=Number)
+def _doc(body: bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(body.decode("utf-8"), parse_float=Number, parse_int=Number)
+    return doc
 
 
-def _base_of(doc: dict) -> str:
+def _base_of(doc: dict[str, Any]) -> str:
     total = next((k for k in doc if k.startswith("Total_Floating_Balance_")), None)
     return total.rsplit("_", 1)[1] if total else "ILS"
 
 
-def _lines(doc: dict) -> list[dict]:
+def _lines(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The Data lines; a restricted answer without Data gets one, so the fault has a target."""
     base = _base_of(doc)
     if not doc.get("Data"):
@@ -193,7 +195,8 @@ def _lines(doc: dict) -> list[dict]:
             }
         ]
         doc.setdefault(f"Total_Floating_Balance_{base}", Number("36.50"))
-    return doc["Data"]
+    lines: list[dict[str, Any]] = doc["Data"]
+    return lines
 
 
 def _mutated(plan: FaultPlan, kind: str, client_number: int, hour: int, reply: Reply) -> Reply:

@@ -8,9 +8,11 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import cast
 from urllib.parse import urlsplit
 
 from pipeline.simulator.config import SimulatorConfig
@@ -43,7 +45,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(error_reply(400, 7, "Please fill up the required fields."))
             return
         body = self.rfile.read(length) if length else b""
-        request = Request(self.command, self.path, self.headers, body)
+        request = Request(
+            self.command,
+            self.path,
+            # Message looks headers up case-insensitively, as HTTP wants; a dict would not.
+            cast(Mapping[str, str], self.headers),
+            body,
+        )
         try:
             reply = self.server.state.serve(request, datetime.now(UTC), self.client_address[0])
         except Exception:
@@ -132,7 +140,7 @@ class SimulatorServer:
         if self._httpd is None:
             raise RuntimeError("simulator not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> SimulatorServer:
         return self.start()

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS
 from pipeline.store.lock import run_lock
+
+if TYPE_CHECKING:
+    from pipeline.store.store import Store
 from pipeline.store.sqlfiles import load_sql, sql_names
 
 
@@ -44,9 +48,9 @@ def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
 @contextmanager
 def open_store(
     path: Path | str, *, lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
-) -> Iterator[Store]:  # noqa: F821 - imported lazily below
+) -> Iterator[Store]:
     """The pipeline's writer: holds the run lock, so writers queue instead of colliding."""
-    from pipeline.store.store import Store
+    from pipeline.store.store import Store  # store.py imports this module: import late
 
     with run_lock(Path(path), timeout_seconds=lock_timeout_seconds):
         con = connect(path)

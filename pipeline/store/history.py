@@ -28,7 +28,7 @@ class Selection:
     slot_to: datetime | None = None
     client: int | None = None
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, object]:
         return {"from": self.slot_from, "to": self.slot_to, "client": self.client}
 
 
@@ -65,8 +65,7 @@ def insert_raw(store: Store, raw: pl.DataFrame) -> int:
     if raw.is_empty():
         return 0
     with store.transaction({"imported_raw": raw}):
-        inserted = store._run("store/raw_import").fetchall()[0][0]
-    return inserted
+        return store._count("store/raw_import")
 
 
 def replay_plan(store: Store, selection: Selection) -> list[tuple[datetime, int]]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from pipeline.hyper.models import Exchange
 from pipeline.normalize import NormalizedBatch
@@ -18,32 +19,39 @@ from pipeline.store.sqlfiles import load_sql
 UTC_TS = pl.Datetime("us", "UTC")
 RAW_ROW_SCHEMA = pl.Schema(
     {
-        "raw_id": pl.String,
-        "client_number": pl.Int64,
+        "raw_id": pl.String(),
+        "client_number": pl.Int64(),
         "slot_start": UTC_TS,
         "observed_at": UTC_TS,
-        "http_status": pl.Int32,
-        "body": pl.String,
-        "body_encoding": pl.String,
-        "body_size": pl.Int64,
-        "body_truncated": pl.Boolean,
+        "http_status": pl.Int32(),
+        "body": pl.String(),
+        "body_encoding": pl.String(),
+        "body_size": pl.Int64(),
+        "body_truncated": pl.Boolean(),
     }
 )
 ATTEMPT_SCHEMA = pl.Schema(
     {
-        "run_id": pl.String,
+        "run_id": pl.String(),
         "slot_start": UTC_TS,
-        "client_number": pl.Int64,
-        "attempt": pl.Int32,
+        "client_number": pl.Int64(),
+        "attempt": pl.Int32(),
         "requested_at": UTC_TS,
-        "duration_ms": pl.Float64,
-        "http_status": pl.Int32,
-        "response_code": pl.Int32,
-        "outcome": pl.String,
-        "error": pl.String,
-        "raw_id": pl.String,
+        "duration_ms": pl.Float64(),
+        "http_status": pl.Int32(),
+        "response_code": pl.Int32(),
+        "outcome": pl.String(),
+        "error": pl.String(),
+        "raw_id": pl.String(),
     }
 )
+
+
+def arrow_frame(table: pa.Table) -> pl.DataFrame:
+    """A polars frame over an Arrow table (zero-copy), typed as a frame."""
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def raw_id_for(client_number: int, slot_start: datetime, observed_at: datetime, body: str) -> str:
@@ -60,9 +68,14 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    def _run(self, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
+    def _run(self, name: str, params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
         # Every statement goes through here, by file name: one place to trace or interrupt.
         return self.con.execute(load_sql(name), params or {})
+
+    def _count(self, name: str, params: dict[str, object] | None = None) -> int:
+        """Run a statement whose one-row answer is a count (an insert's row count)."""
+        row = self._run(name, params).fetchone()
+        return int(row[0]) if row else 0
 
     def register_clients(self, clients: list[tuple[int, str | None]], slot_start: datetime) -> None:
         """Upsert the polled clients' labels and widen their first_seen/last_seen to the slot."""
@@ -75,8 +88,8 @@ class Store:
                 "seen_at": [slot_start] * len(clients),
             },
             schema={
-                "client_number": pl.Int64,
-                "label": pl.String,
+                "client_number": pl.Int64(),
+                "label": pl.String(),
                 "seen_at": pl.Datetime("us", "UTC"),
             },
         )
@@ -173,9 +186,9 @@ class Store:
         """Bodies in [slot_from, slot_to) that could hold a snapshot and have none yet."""
         return self.frame("store/pending_raw", {"from": slot_from, "to": slot_to})
 
-    def frame(self, name: str, params: dict | None = None) -> pl.DataFrame:
+    def frame(self, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
         """Run a query file and return its result as a polars frame (through Arrow)."""
-        return pl.from_arrow(self.con.sql(load_sql(name), params=params or {}).to_arrow_table())
+        return arrow_frame(self.con.sql(load_sql(name), params=params or {}).to_arrow_table())
 
     def append_snapshots(self, batch: NormalizedBatch) -> tuple[int, int]:
         """Append snapshots and their lines in one transaction; skip (client, slot)s stored.
@@ -188,8 +201,8 @@ class Store:
         frames = {"incoming_snapshots": batch.snapshots, "incoming_lines": batch.lines}
         with self.transaction(frames):
             self._run("store/stage_fresh_snapshots")
-            snapshots = self._run("store/insert_snapshots").fetchone()[0]
-            lines = self._run("store/insert_lines").fetchone()[0]
+            snapshots = self._count("store/insert_snapshots")
+            lines = self._count("store/insert_lines")
             self._run("store/touch_clients")
         return snapshots, lines
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from pipeline.hyper.models import Exchange
 from pipeline.normalize import (
     RAW_SCHEMA,
     NormalizedBatch,
@@ -25,6 +27,9 @@ from pipeline.normalize import (
     normalize_raw_strict,
 )
 from pipeline.normalize.fast import GRAMMAR
+from pipeline.normalize.outcomes import classify
+from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.replay import replay
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig
 from pipeline.simulator.clients import client_book
 from pipeline.simulator.faults import (
@@ -35,6 +40,7 @@ from pipeline.simulator.faults import (
     apply_fault,
 )
 from pipeline.simulator.responses import Reply, balance_body
+from pipeline.store import Store, open_store
 from tests.seed_example import seed_body
 
 SLOT = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -406,3 +412,66 @@ def test_the_property_generator_reaches_the_fast_route() -> None:
     batch = normalize_raw(raw_frame(drawn))
     assert batch.fast_bodies >= len(drawn) // 10, (batch.fast_bodies, len(drawn))
     assert batch.rejected.height >= len(drawn) // 10  # and the strict verdicts are exercised
+
+
+# --- in the store: landed, ingested, replayed --------------------------------------------------
+
+MAX_BALANCE = "999999999999999999999999999999.99999999"
+
+
+def land(store: Store, bodies: dict[int, str]) -> None:
+    """Record one 200 answer per client for SLOT, classified as the poller would."""
+    items = []
+    for number, text in bodies.items():
+        exchange = Exchange(
+            client_number=number,
+            attempt=1,
+            requested_at=SLOT,
+            observed_at=SLOT + timedelta(seconds=1),
+            duration_ms=5.0,
+            http_status=200,
+            body=text,
+            body_size=len(text.encode()),
+        )
+        items.append((exchange, classify(exchange)))
+    store.record_exchanges("test-run", SLOT, items)
+
+
+def history(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    snapshots = store.con.execute("select * from balance_snapshots order by all").fetchall()
+    lines = store.con.execute("select * from balance_lines order by all").fetchall()
+    return snapshots, lines
+
+
+def test_bom_body_is_stored_byte_exact_and_becomes_a_snapshot(tmp_path: Path) -> None:
+    marked = "\ufeff" + seed_body()
+    with open_store(tmp_path / "bom.duckdb") as store:
+        land(store, {500608: marked})
+        summary = ingest_range(store, SLOT, SLOT + timedelta(hours=1))
+        stored = store.con.execute("select body from raw_responses").fetchall()
+        outcome = store.con.execute("select outcome from fetch_attempts").fetchall()
+    assert stored == [(marked,)]
+    assert outcome == [("ok",)]
+    assert (summary.snapshots, summary.lines, summary.rejected) == (1, 4, 0)
+
+
+def test_overflowing_bodies_land_as_rejections_and_the_rest_of_the_batch_lands(
+    tmp_path: Path,
+) -> None:
+    amounts = f'"Balance": {MAX_BALANCE}, "Value_ILS": 1.00, "Cash": -{MAX_BALANCE}'
+    overflow = body(f'[{{"Currency": "BTC", {amounts}}}]')
+    good = simulator_bodies("ILS", 1, clients=0)
+    bodies = {500601 + i: text for i, text in enumerate(good)} | {600001: overflow}
+    path = tmp_path / "overflow.duckdb"
+    with open_store(path) as store:
+        land(store, bodies)
+        first = ingest_range(store, SLOT, SLOT + timedelta(hours=1))
+        stored = history(store)
+        again = ingest_range(store, SLOT, SLOT + timedelta(hours=1))
+        assert history(store) == stored  # a re-run changes nothing
+        replayed = replay(store)
+        assert history(store) == stored
+    assert first.snapshots == len(good) and first.rejected == 1
+    assert again.snapshots == 0
+    assert replayed.rejected == 1 and replayed.snapshots == len(good)
+    assert sum(replayed.changes.values()) == 0

@@ -19,6 +19,8 @@ import polars as pl
 
 from pipeline.normalize.schema import PARSED_REJECT_SCHEMA, ROW
 
+# Every operation goes through this context (or copy_abs): the default one keeps 28 digits and
+# would round 38-digit amounts, even inside abs().
 _EXACT = Context(prec=80)
 BALANCE_LIMIT = Decimal(10) ** 30  # DECIMAL(38,8) holds |x| < 10^30
 VALUE_LIMIT = Decimal(10) ** 36  # DECIMAL(38,2) holds |x| < 10^36
@@ -48,7 +50,7 @@ def _locked_overflows(lines: pl.DataFrame) -> list[tuple[int, str]]:
         for row, position, currency, balance, cash in risky.select(
             "_row", "position", "currency", "balance", "cash"
         ).iter_rows()
-        if abs(_EXACT.subtract(balance, cash)) >= BALANCE_LIMIT
+        if _EXACT.subtract(balance, cash).copy_abs() >= BALANCE_LIMIT
     ]
 
 
@@ -70,9 +72,11 @@ def _sum_overflows(snapshots: pl.DataFrame, lines: pl.DataFrame) -> list[tuple[i
         lines_sum = Decimal(0)
         for value in lines.filter(pl.col("_row") == row)["value_base"].to_list():
             lines_sum = _EXACT.add(lines_sum, value)  # the default context keeps 28 digits
-        if abs(lines_sum) >= VALUE_LIMIT:
+        if lines_sum.copy_abs() >= VALUE_LIMIT:
             found.append((row, f"the lines' Value_{base} sum does not fit DECIMAL(38,2)"))
-        elif reported is not None and abs(_EXACT.subtract(reported, lines_sum)) >= VALUE_LIMIT:
+        elif (
+            reported is not None and _EXACT.subtract(reported, lines_sum).copy_abs() >= VALUE_LIMIT
+        ):
             found.append(
                 (
                     row,

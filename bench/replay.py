@@ -34,7 +34,8 @@ from typing import Any
 import duckdb
 from ingest import book_bodies, build_raw, in_child, peak_rss_mb, route_from_json
 
-from pipeline.rounds.replay import REPLAY_BATCH_ROWS, replay
+import pipeline.rounds.replay as replay_module
+from pipeline.rounds.replay import REPLAY_BATCH_ROWS
 from pipeline.store import open_store
 
 HISTORY = ("balance_snapshots", "balance_lines")
@@ -66,14 +67,39 @@ def empty_history(db: Path) -> None:
         con.close()
 
 
+def timed_steps() -> dict[str, float]:
+    """Wrap replay's three steps (read a batch, normalize it, diff and apply it) with timers,
+    where replay.py looks them up, so the split shows where a replay spends its time."""
+    spent = {"read": 0.0, "normalize": 0.0, "diff+apply": 0.0}
+    steps = {
+        "read": "replay_candidates",
+        "normalize": "normalize_raw",
+        "diff+apply": "apply_replay",
+    }
+    for label, name in steps.items():
+        step = getattr(replay_module, name)
+
+        def timed(*args: Any, _step: Any = step, _label: str = label) -> Any:
+            started = time.perf_counter()
+            try:
+                return _step(*args)
+            finally:
+                spent[_label] += time.perf_counter() - started
+
+        setattr(replay_module, name, timed)
+    return spent
+
+
 def route_replay(db: Path, batch_rows: int) -> dict[str, Any]:
+    spent = timed_steps()
     with open_store(db) as store:
-        summary = replay(store, batch_rows=batch_rows)
+        summary = replay_module.replay(store, batch_rows=batch_rows)
     return {
         "bodies": summary.raw_read,
         "lines": summary.lines,
         "batches": summary.batches,
         "changed": sum(summary.changes.values()),
+        **spent,
     }
 
 
@@ -170,6 +196,10 @@ def main() -> None:
         f"batches of {args.batch_rows:,} rows: {noop['batches']} (no-op changed "
         f"{noop['changed']} rows; rebuild {rebuild['changed']:,})"
     )
+    for name in ("replay (no-op)", "replay (rebuild)"):
+        r = results[name]
+        split = ", ".join(f"{step} {r[step]:.2f} s" for step in ("read", "normalize", "diff+apply"))
+        print(f"{name} split: {split}")
     print(
         f"ratios: replay no-op/from_json {noop['rate'] / ref['rate']:.2f}, rebuild/from_json "
         f"{rebuild['rate'] / ref['rate']:.2f} (target >= 0.5; per CPU second "

@@ -299,7 +299,8 @@ ODD_CURRENCY = st.sampled_from(
     ['""', '"TOOLONG"', '" BTC"', '"₿"', "5", "null", '"B\\"C"', '"{"', '"BTC"']
 )
 BASE = mostly(
-    st.sampled_from(["ILS"] * 4 + ["USD", "EUR"]), st.sampled_from(["ils", "TOOLONG", ""])
+    st.sampled_from(["ILS"] * 4 + ["USD", "EUR", "CHF", "USDC"]),
+    st.sampled_from(["ils", "TOOLONG", "", "US"]),
 )
 
 

@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -114,6 +115,24 @@ def test_the_gate_accepts_legacy_typing_and_both_routes_agree() -> None:
     batch = both_routes(raw_frame([legacy]))
     assert batch.fast_bodies == 1
     assert batch.snapshots.row(0, named=True)["web_account_status"] == -2
+
+
+def test_a_failing_fast_route_hands_its_batch_to_the_strict_parser(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pipeline.normalize.fast as fast
+
+    def broken(gated: pl.DataFrame, bases: list[str]) -> pl.DataFrame:
+        raise duckdb.OutOfMemoryException("could not allocate")  # injected
+
+    raw = raw_frame(simulator_bodies("ILS", 1, clients=0))
+    expected = normalize_raw_strict(raw)
+    monkeypatch.setattr(fast, "_from_json", broken)
+    batch = normalize_raw(raw)
+
+    assert_same(batch, expected)
+    assert batch.fast_bodies == 0
+    assert "fast normalization failed (OutOfMemoryException); 14 bodies" in caplog.text
 
 
 # --- hostile shapes: the fast route must not take what DuckDB would silently change ----------

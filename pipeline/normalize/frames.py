@@ -10,6 +10,7 @@ throughout (Decimal, never a float; only the derived `implied_rate` is a Float64
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ __all__ = [
     "normalize_raw_strict",
 ]
 
+_log = logging.getLogger(__name__)
 _KEY = ["client_number", "slot_start"]
 DUPLICATE_SNAPSHOT = "duplicate snapshot for slot"
 NO_KEY = "raw row has no client_number or slot_start"
@@ -132,6 +134,12 @@ def _parse_isolated(raw: pl.DataFrame, *, fast: bool) -> _Parsed:
         raise
     except Exception as exc:
         if fast:
+            # Correct but slower: say so, once per batch (the type only: a body never shows).
+            _log.warning(
+                "fast normalization failed (%s); %d bodies go through the strict parser",
+                type(exc).__name__,
+                raw.height,
+            )
             return _parse_isolated(raw, fast=False)
         if raw.height <= 1:
             rejects = raw.select("_row", error=pl.lit(unexpected_failure(exc)))

@@ -46,7 +46,7 @@ from tests.seed_example import seed_body
 
 SLOT = datetime(2026, 11, 1, 12, tzinfo=UTC)
 PROPERTY_SETTINGS = settings(
-    max_examples=300,
+    max_examples=100,  # the fast tier; the slow-marked twin below draws 3,000
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -407,15 +407,24 @@ def fault_body(draw: st.DrawFn) -> str:
     return reply.body.decode("utf-8", "replace")  # invalid_utf8 is stored as base64 upstream
 
 
-@PROPERTY_SETTINGS
-@given(
-    st.lists(st.one_of(envelope(), fault_body(), st.text(max_size=40)), min_size=1, max_size=6),
-    st.lists(st.integers(0, 2), min_size=6, max_size=6),
+ANY_BODIES = st.lists(
+    st.one_of(envelope(), fault_body(), st.text(max_size=40)), min_size=1, max_size=6
 )
+# Few distinct clients: several answers for one (client, slot) also test the tie-break.
+CLIENTS = st.lists(st.integers(0, 2), min_size=6, max_size=6)
+
+
+@PROPERTY_SETTINGS
+@given(ANY_BODIES, CLIENTS)
 def test_both_routes_agree_on_any_body(bodies: list[str], clients: list[int]) -> None:
-    # Few distinct clients: several answers for one (client, slot) also test the tie-break.
-    raw = raw_frame(bodies, [500601 + c for c in clients[: len(bodies)]])
-    both_routes(raw)
+    both_routes(raw_frame(bodies, [500601 + c for c in clients[: len(bodies)]]))
+
+
+@pytest.mark.slow
+@settings(PROPERTY_SETTINGS, max_examples=3_000)
+@given(ANY_BODIES, CLIENTS)
+def test_both_routes_agree_on_many_more_bodies(bodies: list[str], clients: list[int]) -> None:
+    both_routes(raw_frame(bodies, [500601 + c for c in clients[: len(bodies)]]))
 
 
 def test_the_property_generator_reaches_the_fast_route() -> None:
@@ -423,7 +432,7 @@ def test_the_property_generator_reaches_the_fast_route() -> None:
     # what the body strategy draws, then count how many bodies the fast route takes.
     drawn: list[str] = []
 
-    @settings(max_examples=200, deadline=None, database=None, phases=[Phase.generate])
+    @settings(max_examples=100, deadline=None, database=None, phases=[Phase.generate])
     @given(envelope())
     def collect(text: str) -> None:
         drawn.append(text)

@@ -28,6 +28,7 @@ HYPER_BACKOFF_MAX_SECONDS = "HYPER_BACKOFF_MAX_SECONDS"
 HYPER_TOKEN_STATE_FILE = "HYPER_TOKEN_STATE_FILE"
 PIPELINE_LOCK_TIMEOUT_SECONDS = "PIPELINE_LOCK_TIMEOUT_SECONDS"
 PIPELINE_READ_WAIT_SECONDS = "PIPELINE_READ_WAIT_SECONDS"
+PIPELINE_MAX_FAILED_SHARE = "PIPELINE_MAX_FAILED_SHARE"
 PIPELINE_DB = "PIPELINE_DB"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
@@ -80,6 +81,8 @@ class Settings:
     token_state_file: Path | None = None
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
     read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS
+    # A round fails when more than this share of its clients failed; None: only when all did.
+    max_failed_share: float | None = None
     # The rate limit's window; 60 s in production, seconds in tests (the budget scales with it).
     rate_window_seconds: float = 60.0
     db_path: Path = Path(DEFAULT_DB)
@@ -102,6 +105,11 @@ class Settings:
             raise ConfigurationError(
                 f"{HYPER_TIMEOUT_SECONDS} must be a positive number of seconds "
                 f"(got {self.timeout_seconds})"
+            )
+        if self.max_failed_share is not None and not 0 <= self.max_failed_share <= 1:
+            raise ConfigurationError(
+                f"{PIPELINE_MAX_FAILED_SHARE} must be a share between 0 and 1 "
+                f"(got {self.max_failed_share})"
             )
         if self.rate_window_seconds <= 0:
             raise ConfigurationError("rate_window_seconds must be positive")
@@ -167,6 +175,7 @@ class Settings:
             return value
 
         rate = text(HYPER_RATE_LIMIT_PER_MINUTE)
+        share = text(PIPELINE_MAX_FAILED_SHARE)
         clients_file = text(HYPER_CLIENTS_FILE)
         token_file = text(HYPER_TOKEN_STATE_FILE)
         dagster_home = text(DAGSTER_HOME)
@@ -192,6 +201,9 @@ class Settings:
                 PIPELINE_LOCK_TIMEOUT_SECONDS, float, DEFAULT_LOCK_TIMEOUT_SECONDS
             ),
             read_wait_seconds=number(PIPELINE_READ_WAIT_SECONDS, float, DEFAULT_READ_WAIT_SECONDS),
+            max_failed_share=None
+            if share is None
+            else number(PIPELINE_MAX_FAILED_SHARE, float, None),
             db_path=Path(text(PIPELINE_DB) or DEFAULT_DB),
             poll_cron=text(PIPELINE_POLL_CRON) or DEFAULT_POLL_CRON,
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),

@@ -112,7 +112,7 @@ def test_checks_run_in_dagster_and_are_logged(demo_db: Path) -> None:
     checks = build_checks(poll_partitions("0 * * * *"))
     result = dg.materialize(
         [*_source_assets(), *checks],
-        resources={"store": StoreResource(database=str(demo_db), lock_timeout_seconds=60)},
+        resources={"store": StoreResource.from_settings(Settings(db_path=demo_db))},
         selection=dg.AssetSelection.all_asset_checks(),
         raise_on_error=False,
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.cli.common import db_argument, parse_instant
 from pipeline.settings import ConfigurationError, Settings, load_dotenv_file
+from pipeline.store.database import DatabaseBusy, DatabaseMissing
 from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
@@ -76,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunLocked as exc:  # another run holds the database (pipeline.store.lock)
         print(f"pipeline {args.command}: {exc}", file=sys.stderr)
         return 3
+    except (DatabaseMissing, DatabaseBusy) as exc:
+        print(f"pipeline {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

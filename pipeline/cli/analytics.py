@@ -57,7 +57,7 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.queries import QueryError, list_queries, run_query
+    from pipeline.analytics.queries import QueryError, bind, list_queries, load_query, run_bound
     from pipeline.analytics.readonly import open_readonly
 
     if args.list or not args.name:
@@ -71,20 +71,25 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
         print("pipeline query: --format parquet needs --out FILE", file=sys.stderr)
         return 2
     try:
-        params = _parse_params(args.param)
-        con = open_readonly(settings.db_path)
-    except (ValueError, FileNotFoundError) as exc:
+        params = bind(load_query(args.name), _parse_params(args.param))
+    except (ValueError, QueryError) as exc:
         print(f"pipeline query: {exc}", file=sys.stderr)
         return 2
+    # Open only now, and only for the query: a writer waits for readers, and the other way
+    # round (up to PIPELINE_READ_WAIT_SECONDS, past which main() prints one line, exit 2).
+    con = open_readonly(
+        settings.db_path, wait_seconds=settings.read_wait_seconds, on_wait=_say_waiting
+    )
     try:
-        frame = run_query(con, args.name, params)
-    except QueryError as exc:
-        print(f"pipeline query: {exc}", file=sys.stderr)
-        return 2
+        frame = run_bound(con, args.name, params)
     finally:
         con.close()
     _write(frame, args.format, args.out)
     return 0
+
+
+def _say_waiting(path: Path) -> None:
+    print(f"waiting for the writer to release {path}…", file=sys.stderr)
 
 
 def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:

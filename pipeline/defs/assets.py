@@ -8,7 +8,8 @@ import dagster as dg
 from pipeline.defs.partitions import slot_starts
 from pipeline.defs.resources import ProgressCallback, StoreResource
 from pipeline.rounds.ingest import ingest_range
-from pipeline.rounds.poll import PollSummary, poll_slots
+from pipeline.rounds.landing import Lander
+from pipeline.rounds.poll import PollSummary, poll_slots, round_verdict
 from pipeline.rounds.source import SourceProvider
 
 # A tick that starts a little after its window closed (a busy daemon) still polls its slot.
@@ -72,19 +73,25 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
                     f"polled slot {index}/{total} ({summary.slot_start:%Y-%m-%d %H:%M})"
                 )
 
-        with hyper.open() as source, store.writer() as writer:
+        db = store.db()
+        with db.writer() as writer:
             before = writer.table_counts()
+        with hyper.open() as source:
+            lander = Lander(
+                db, context.run.run_id, {c.client_number: c.label for c in source.credentials}
+            )
             summary = poll_slots(
                 source.client,
                 source.credentials,
-                writer,
+                lander,
                 slots=[start for start, _ in windows],
-                run_id=context.run.run_id,
                 as_of_for=as_of_for,
                 max_workers=hyper.max_workers,
                 on_slot=on_slot,
             )
+        with db.writer() as writer:
             after = writer.table_counts()
+        landing = lander.stats
         round_meta = {
             "slots": len(windows),
             "clients": summary.clients,
@@ -95,6 +102,10 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
             else 0.0,
             "failed_clients": summary.failed_clients,
             "schema_drift_fields": sum(summary.schema_drift_fields.values()),
+            "landing_batches": landing.batches,
+            "landing_seconds_per_batch": round(landing.overhead_per_batch, 4),
+            "batches_spooled": landing.spooled,
+            "spool_files_loaded": landing.spool_loads,
             **{f"outcome_{k}": v for k, v in sorted(summary.final_outcomes.items())},
         }
         for table in ("raw_responses", "fetch_attempts", "clients"):
@@ -130,9 +141,11 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
     ) -> Iterator[dg.MaterializeResult[None]]:
         """Normalize the slot range's raw bodies with polars and append them atomically."""
         window = context.partition_time_window
-        with store.writer() as writer:
-            result = ingest_range(writer, window.start, window.end)
+        db = store.db()
+        result = ingest_range(db, window.start, window.end)
+        with db.writer() as writer:
             counts = writer.table_counts()
+            outcomes = writer.run_outcomes(context.run.run_id)
         yield dg.MaterializeResult(
             asset_key="balance_snapshots",
             metadata={
@@ -145,5 +158,10 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
             asset_key="balance_lines",
             metadata={"dagster/row_count": counts["balance_lines"], "rows_added": result.lines},
         )
+        # After landing and normalizing everything this run polled: a round that did not do
+        # its job fails the run, with one line (successes among failures stay a success).
+        verdict = round_verdict(outcomes, store.max_failed_share)
+        if verdict is not None:
+            raise dg.Failure(description=f"round failed: {verdict}")
 
     return [fetch_round, balance_history]

@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # Like `dg dev`, read a local .env; variables already set in the environment win.
     load_dotenv_file()
-    args = build_parser().parse_args(argv)
+    raw = sys.argv[1:] if argv is None else list(argv)
+    if raw[:1] == ["simulate"] and raw[1:2] not in (["-h"], ["--help"]):
+        # `pipeline simulate --port 8080` works with or without the `--`: the simulator
+        # parses its own options.
+        raw = ["simulate", "--", *[a for a in raw[1:] if a != "--"]]
+    args = build_parser().parse_args(raw)
     try:
         settings = Settings.from_env()
         if getattr(args, "db", None) is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +28,24 @@ def load_credentials(path: Path) -> list[Credential]:
     """
     if not path.is_file():
         raise ConfigurationError(f"clients file {path} does not exist (HYPER_CLIENTS_FILE)")
+    if path.is_dir():
+        raise ConfigurationError(f"clients file {path} is a folder (HYPER_CLIENTS_FILE)")
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigurationError(
+            f"clients file {path} is UTF-16; save it as UTF-8 (with or without a BOM)"
+        )
+    try:
+        text = data.decode("utf-8-sig")  # UTF-8, with or without a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"clients file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise ConfigurationError(f"clients file {path} holds NUL bytes; save it as UTF-8 text")
     credentials: list[Credential] = []
     seen: set[int] = set()
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with io.StringIO(text, newline="") as handle:
         for line_no, row in enumerate(csv.reader(handle), start=1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue

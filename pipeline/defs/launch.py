@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -101,6 +102,8 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
             while error.cause is not None and "Failure" not in (error.cls_name or ""):
                 error = error.cause
             if error.message:
-                return error.message.strip().splitlines()[-1]
+                # "dagster._core.definitions.events.Failure: round failed: …" -> the reason.
+                line = error.message.strip().splitlines()[-1]
+                return re.sub(r"^[\w.]+(Failure|Error|Exception): ", "", line)
             return error.cls_name or "the run failed"
     return "the run failed"

@@ -110,7 +110,7 @@ def test_analysts_query_throughout_a_paced_round_and_a_held_reader_loses_nothing
         if holder is None and time.monotonic() - started > 6:
             holder = hold_read_only(db, 10)  # mid-round: the writer must spool, not fail
         time.sleep(1)
-    out, err = run.communicate()
+    _out, err = run.communicate()
     assert run.returncode == 0, err
     assert holder is not None
     holder.wait(timeout=30)
@@ -139,7 +139,7 @@ def test_a_writer_waits_for_a_reader_holding_the_file_then_completes(
     before = snapshot_counts(db)
     holder = hold_read_only(db, 6)
     writer = pipeline(env, *command)
-    out, err = writer.communicate(timeout=120)
+    _out, err = writer.communicate(timeout=120)
     # The writer needed the file, so it can only have finished after the reader let go.
     assert holder.poll() is not None, "the writer finished while a reader held the file"
     assert writer.returncode == 0, err

@@ -145,7 +145,7 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         result = ingest_range(db, window.start, window.end)
         with db.writer() as writer:
             counts = writer.table_counts()
-            outcomes = writer.run_outcomes(context.run.run_id)
+            outcomes = writer.round_outcomes(context.run.run_id, window.start, window.end)
         yield dg.MaterializeResult(
             asset_key="balance_snapshots",
             metadata={

@@ -17,6 +17,9 @@ from pipeline.rounds.landing import Lander
 
 log = logging.getLogger(__name__)
 
+# The round outcome of a client a re-run found complete and did not ask again.
+ALREADY_COMPLETE = "already_complete"
+
 
 @dataclass
 class PollSummary:
@@ -52,12 +55,13 @@ class PollSummary:
 def round_verdict(final_outcomes: Mapping[str, int], max_failed_share: float | None) -> str | None:
     """Why a round counts as failed (one line), or None when it did its job.
 
-    `final_outcomes` counts each polled client's last outcome. A round fails when it polled
-    clients and none ended `ok`/`restricted`, or, with `max_failed_share`, when a larger share
-    than that failed. A round that polled nobody (all complete) did its job.
+    `final_outcomes` counts each client's last outcome (`already_complete` for the clients a
+    re-run skipped). A round fails when it had clients and none ended `ok`/`restricted` (or was
+    complete already), or, with `max_failed_share`, when a larger share than that failed.
     """
     polled = sum(final_outcomes.values())
-    failed = {o: n for o, n in final_outcomes.items() if o not in SNAPSHOT_OUTCOMES and n}
+    done = (*SNAPSHOT_OUTCOMES, ALREADY_COMPLETE)
+    failed = {o: n for o, n in final_outcomes.items() if o not in done and n}
     if not polled or not failed:
         return None
     worst = ", ".join(f"{o} {n}" for o, n in sorted(failed.items(), key=lambda i: -i[1]))

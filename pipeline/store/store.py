@@ -250,9 +250,10 @@ class Store:
             self._run("store/touch_clients")
         return snapshots, lines
 
-    def run_outcomes(self, run_id: str) -> dict[str, int]:
-        """Clients per final outcome (their last attempt) in one run."""
-        return dict(self._run("store/run_outcomes", {"run_id": run_id}).fetchall())
+    def round_outcomes(self, run_id: str, slot_from: datetime, slot_to: datetime) -> dict[str, int]:
+        """Clients per final outcome in one run's window, `already_complete` for the skipped."""
+        params = {"run_id": run_id, "from": slot_from, "to": slot_to}
+        return dict(self._run("store/round_outcomes", params).fetchall())
 
     def table_counts(self) -> dict[str, int]:
         return dict(self._run("store/table_counts").fetchall())

@@ -102,7 +102,7 @@ def test_analysts_query_throughout_a_paced_round_and_a_held_reader_loses_nothing
     while run.poll() is None:
         asked = time.monotonic()
         query = pipeline(env, "query", "largest_locked", "--format", "csv")
-        out, err = query.communicate(timeout=120)
+        _out, err = query.communicate(timeout=120)
         assert query.returncode == 0, err
         assert "Traceback" not in err
         answered += 1

@@ -98,7 +98,17 @@ def _finite(text: str) -> float:
     return value
 
 
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValueError(text)
+
+
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "BOOLEAN": _boolean,
     "BIGINT": _count,
     "INTEGER": _count,
     "DOUBLE": _finite,

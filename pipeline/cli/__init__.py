@@ -15,7 +15,11 @@ from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
 # subparsers whose `handler(args, settings) -> int` does the work.
-COMMAND_MODULES: tuple[str, ...] = ("pipeline.cli.raw", "pipeline.cli.analytics")
+COMMAND_MODULES: tuple[str, ...] = (
+    "pipeline.cli.raw",
+    "pipeline.cli.analytics",
+    "pipeline.cli.sql",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,11 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="poll the current slot once (HYPER_BASE_URL, or the embedded simulator when unset)",
+        description=(
+            "Poll every client of the clients file for the current slot through Dagster and "
+            "land the answers. Configured by the environment (HYPER_*, PIPELINE_*; see the "
+            "README). Exit 0: done (some clients may have failed); 1: the round failed; "
+            "2: a configuration error; 3: another run held the database too long."
+        ),
     )
     db_argument(run)
     run.set_defaults(handler=lambda args, settings: _run(settings))
     demo = commands.add_parser(
-        "demo", help="backfill N days of hourly history from the embedded simulator"
+        "demo",
+        help="backfill N days of hourly history from the embedded simulator",
+        description=(
+            "Backfill hourly history from the embedded simulator's demo book through Dagster, "
+            "print a summary and render the HTML report. Re-running adds no row."
+        ),
     )
     demo.add_argument("--days", type=float, default=7.0, help="days of history (default 7)")
     demo.add_argument(
@@ -97,6 +112,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(settings: Settings) -> int:
+    from pipeline.cli.progress import progress_bar
     from pipeline.cli.summaries import round_summary
     from pipeline.defs.launch import (
         current_slot_key,
@@ -114,8 +130,10 @@ def _run(settings: Settings) -> int:
             f"polling slot {key} against {settings.display_url} into {settings.db_path}",
             file=sys.stderr,
         )
-        with dagster_instance(settings) as instance:
-            result = run_poll_job(settings, [key], instance=instance, source=source)
+        with progress_bar("client") as progress, dagster_instance(settings) as instance:
+            result = run_poll_job(
+                settings, [key], instance=instance, source=source, progress=progress
+            )
     if not result.success:
         print(f"pipeline run: failed: {failure_message(result)}", file=sys.stderr)
         return 1
@@ -169,6 +187,8 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         print("rendering the report (executing the notebooks)...", file=sys.stderr)
         page = build_report(settings.db_path, settings.db_path.parent / "report")
         print(f"  report:      {page.resolve()}")
+    total = (datetime.now(UTC) - started).total_seconds()
+    print(f"demo finished in {total:.1f} s")
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-from pipeline.cli.common import db_argument
+from pipeline.cli.common import db_argument, first_line
 from pipeline.settings import Settings
 
 FORMATS = ("table", "csv", "json", "parquet")
@@ -57,6 +57,8 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
     from pipeline.analytics.queries import QueryError, bind, list_queries, load_query, run_bound
     from pipeline.analytics.readonly import open_readonly
 
@@ -82,6 +84,9 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
     )
     try:
         frame = run_bound(con, args.name, params)
+    except duckdb.Error as exc:
+        print(f"pipeline query: {args.name} failed: {first_line(exc)}", file=sys.stderr)
+        return 2
     finally:
         con.close()
     _write(frame, args.format, args.out)
@@ -103,7 +108,14 @@ def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
     elif fmt == "json":
         text = frame.write_json() + "\n"
     else:
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60):
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_width_chars=250,
+            fmt_str_lengths=60,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+        ):
             text = f"{frame}\n"
     if fmt != "parquet":
         if out is None:

@@ -30,7 +30,7 @@ def demo_summary(db_path: Path, *, seconds: float) -> str:
     clients, snapshots, lines, currencies, first, last, attempts = row
     return "\n".join(
         [
-            f"demo finished in {seconds:.1f} s",
+            f"backfill finished in {seconds:.1f} s",
             f"  clients:     {clients}",
             f"  snapshots:   {snapshots}",
             f"  lines:       {lines}",

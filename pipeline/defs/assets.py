@@ -67,7 +67,8 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
             return None if slot <= now < end else slot
 
         def on_slot(index: int, total: int, summary: PollSummary) -> None:
-            progress(index, total, f"{summary.slot_start:%Y-%m-%d %H:%M}")
+            if len(windows) > 1:  # a backfill: progress by slot
+                progress(index, total, f"{summary.slot_start:%Y-%m-%d %H:%M}")
             if index == total or index % 24 == 0:
                 context.log.info(
                     f"polled slot {index}/{total} ({summary.slot_start:%Y-%m-%d %H:%M})"
@@ -88,6 +89,10 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
                 as_of_for=as_of_for,
                 max_workers=hyper.max_workers,
                 on_slot=on_slot,
+                # One slot (the scheduled round, a paced `pipeline run`): progress by client.
+                on_client=(lambda done, total: progress(done, total, "clients"))
+                if len(windows) == 1
+                else None,
             )
         with db.writer() as writer:
             after = writer.table_counts()

@@ -85,13 +85,15 @@ def poll_slot(
     as_of: datetime | None = None,
     max_workers: int = 8,
     pool: ThreadPoolExecutor | None = None,
+    on_client: Callable[[int, int], None] | None = None,
 ) -> PollSummary:
     """Fetch every client without a usable answer for `slot_start` and hand the answers on.
 
     Clients with a snapshot or a landed (or spooled) usable answer are skipped, so re-running a
     round adds no row and never asks twice. A failing client never stops the others: its
     failure is an attempt row with an outcome. Only HTTP runs in the worker threads; landing
-    happens on this thread, in short sessions (`Lander`).
+    happens on this thread, in short sessions (`Lander`). `on_client(done, total)` hears about
+    each finished client (a paced round takes minutes).
     """
     started = time.perf_counter()
     summary = PollSummary(slot_start=slot_start, clients=len(credentials))
@@ -116,6 +118,8 @@ def poll_slot(
                 if final.error:
                     log.warning("slot %s: %s", slot_start.isoformat(), final.error)
             lander.add(slot_start, items)
+            if on_client is not None:
+                on_client(summary.polled_clients, len(pending))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -154,6 +158,7 @@ def poll_slots(
     as_of_for: Callable[[datetime], datetime | None],
     max_workers: int = 8,
     on_slot: Callable[[int, int, PollSummary], None] | None = None,
+    on_client: Callable[[int, int], None] | None = None,
 ) -> PollSummary:
     """Poll several slots in order (a backfill); `as_of_for(slot)` says which instant to ask.
 
@@ -170,6 +175,7 @@ def poll_slots(
                 slot_start=slot,
                 as_of=as_of_for(slot),
                 pool=pool,
+                on_client=on_client,
             )
             total.merge(summary)
             total.clients = summary.clients

@@ -412,6 +412,7 @@ def house_value_png(house: pl.DataFrame, base: str, *, dpi: int = 110) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display: render to memory
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
@@ -433,8 +434,10 @@ def house_value_png(house: pl.DataFrame, base: str, *, dpi: int = 110) -> bytes:
     ax.set_xlabel("slot (UTC)")
     ax.set_title(f"What the house holds: value per currency, in {base}", loc="left")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=len(currencies) + 1, loc="upper left", bbox_to_anchor=(0, -0.16))
-    fig.autofmt_xdate()
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=10))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    ax.margins(x=0)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png")

@@ -9,6 +9,7 @@ clients, value attribution, reconciliation exceptions, coverage and fetch health
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -92,7 +93,17 @@ HOUSE_COLUMNS = (
 )
 
 
-def _house(data: ReportData) -> str:
+def house_pngs(data: ReportData) -> dict[str, bytes]:
+    """The static house chart per base currency (none without enough history)."""
+    if charts.slot_count(data.house) < charts.MIN_SLOTS_FOR_HISTORY:
+        return {}
+    return {
+        base: charts.house_value_png(data.house.filter(pl.col("base_currency") == base), base)
+        for base in _bases(data.house)
+    }
+
+
+def _house(data: ReportData, pngs: dict[str, bytes]) -> str:
     house = data.house
     if not house.height:
         return '<p class="empty">No balances in this period.</p>'
@@ -100,8 +111,8 @@ def _house(data: ReportData) -> str:
     parts = []
     for base in _bases(house):
         rows = house.filter(pl.col("base_currency") == base)
-        if slots >= charts.MIN_SLOTS_FOR_HISTORY:
-            png = base64.b64encode(charts.house_value_png(rows, base)).decode()
+        if base in pngs:
+            png = base64.b64encode(pngs[base]).decode()
             parts.append(chart(charts.house_value(rows, base), f"house-value-{base}"))
             # Printed pages get the static twin of the interactive chart.
             parts.append(
@@ -349,8 +360,11 @@ def _coverage(data: ReportData) -> str:
     return "".join(parts)
 
 
-def render(data: ReportData, *, rendered_at: datetime | None = None) -> str:
-    """The whole page as one string: styles, plotly.js and every section inline."""
+def render(
+    data: ReportData, pngs: dict[str, bytes] | None = None, *, rendered_at: datetime | None = None
+) -> str:
+    """The whole page as one string: styles, plotly.js, images and every section inline."""
+    pngs = house_pngs(data) if pngs is None else pngs
     stamp = instant(rendered_at or datetime.now(UTC))
     o = data.overview
     period = (
@@ -366,9 +380,9 @@ def render(data: ReportData, *, rendered_at: datetime | None = None) -> str:
         asked.append(f"to {instant(data.scope.end)}")
     if asked:
         period += f"; period asked: {' '.join(asked)} UTC"
-    builders = {
+    builders: dict[str, Callable[[ReportData], str]] = {
         "summary": _summary,
-        "house": _house,
+        "house": lambda d: _house(d, pngs),
         "fx": _fx,
         "clients": _clients,
         "attribution": _attribution,
@@ -400,14 +414,18 @@ def build_report(
     scope: ReportScope | None = None,
 ) -> Path:
     """Render the report of `scope` (default: all history, the most eventful client) from the
-    file at db_path into `out_dir/report.html`; return the page's path.
+    file at db_path into `out_dir/report.html` (and `house_<BASE>.png`); return the page's path.
 
     Raises:
         ReportError: one line, when the scope asks for a client or period the file cannot give.
         FileNotFoundError: when db_path does not exist.
     """
     data = collect(Path(db_path), scope or ReportScope())
+    pngs = house_pngs(data)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The house chart also as a file beside the page: for slides, mail, the README.
+    for base, png in pngs.items():
+        (out_dir / f"house_{base}.png").write_bytes(png)
     page = out_dir / PAGE_NAME
-    page.write_text(render(data), encoding="utf-8")
+    page.write_text(render(data, pngs), encoding="utf-8")
     return page

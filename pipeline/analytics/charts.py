@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -240,7 +241,7 @@ def label_rows(lefts: Sequence[float], widths: Sequence[float]) -> list[int]:
     return rows
 
 
-def _status_label(row: dict) -> tuple[str, str]:
+def _status_label(row: dict[str, Any]) -> tuple[str, str]:
     parts, details = [], []
     if row["prev_erp_account_status"] != row["erp_account_status"]:
         parts.append(f"ERP {row['prev_erp_account_status']}→{row['erp_account_status']}")
@@ -422,20 +423,20 @@ def house_value_png(house: pl.DataFrame, base: str, *, dpi: int = 110) -> bytes:
         .sort("slot_start")
         .fill_null(0)
     )
-    x = _naive(wide["slot_start"])
+    x = wide["slot_start"].dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()
     currencies = sorted(colors)
+    values = [wide[c].cast(pl.Float64).to_numpy() for c in currencies]
     fig, ax = plt.subplots(figsize=(11, 4.2), dpi=dpi)
-    ax.stackplot(x, *[_floats(wide[c]) for c in currencies], labels=currencies,
-                 colors=[colors[c] for c in currencies], alpha=0.85, linewidth=0)  # fmt: skip
-    totals = [sum(v) for v in zip(*[_floats(wide[c]) for c in currencies], strict=True)]
-    ax.plot(x, totals, color="#111", linewidth=1.6, label="Total")
+    ax.stackplot(x, *values, labels=currencies, colors=[colors[c] for c in currencies],
+                 alpha=0.85, linewidth=0)  # fmt: skip
+    ax.plot(x, sum(values), color="#111", linewidth=1.6, label="Total")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(base)
     ax.set_xlabel("slot (UTC)")
     ax.set_title(f"What the house holds: value per currency, in {base}", loc="left")
     ax.grid(alpha=0.3)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=10))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=10))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))  # type: ignore[no-untyped-call]
     ax.margins(x=0)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()

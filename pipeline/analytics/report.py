@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 
@@ -49,17 +50,27 @@ def _bases(frame: pl.DataFrame) -> list[str]:
     return sorted(b for b in frame["base_currency"].unique().to_list() if b is not None)
 
 
+def _first_and_last(frame: pl.DataFrame) -> tuple[datetime, datetime]:
+    first, last = frame["slot_start"].min(), frame["slot_start"].max()
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    return first, last
+
+
+def _money(value: object) -> Decimal:
+    # polars sums a Decimal column to a Decimal; an empty one may come back as 0.
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
 def _summary(data: ReportData) -> str:
     o = data.overview
     cards = []
     house = data.house
     if house.height:
-        last = house["slot_start"].max()
-        first = house["slot_start"].min()
+        first, last = _first_and_last(house)
         for base in _bases(house):
             rows = house.filter(pl.col("base_currency") == base)
-            now = rows.filter(pl.col("slot_start") == last)["total_value_base"].sum()
-            then = rows.filter(pl.col("slot_start") == first)["total_value_base"].sum()
+            now = _money(rows.filter(pl.col("slot_start") == last)["total_value_base"].sum())
+            then = _money(rows.filter(pl.col("slot_start") == first)["total_value_base"].sum())
             cards.append((f"House value ({base})", number(now, 2), f"at {instant(last)}"))
             cards.append((f"Change ({base})", number(now - then, 2), f"since {instant(first)}"))
     attempts = o["attempts"] or 0
@@ -121,7 +132,7 @@ def _house(data: ReportData, pngs: dict[str, bytes]) -> str:
             )
         else:
             parts.append(not_enough(f"house-value-{base}", slots))
-        last = rows["slot_start"].max()
+        _, last = _first_and_last(rows)
         latest = rows.filter(pl.col("slot_start") == last).sort("currency")
         columns = (*HOUSE_COLUMNS, Column("total_value_base", f"Value ({base})", "money"))
         caption = f"Held by all clients at {instant(last)} UTC (clients observed in that slot)"

@@ -41,7 +41,10 @@ def execute_notebooks(
     if client is not None:
         overrides[PIPELINE_CLIENT] = client
     with as_file(NOTEBOOKS_ROOT) as folder:
-        notebooks = {n: nbformat.read(Path(folder) / f"{n}.ipynb", as_version=4) for n in names}
+        notebooks = {
+            n: nbformat.read(Path(folder) / f"{n}.ipynb", as_version=4)  # type: ignore[no-untyped-call]
+            for n in names
+        }
 
         async def run_all() -> None:
             await asyncio.gather(

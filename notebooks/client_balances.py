@@ -16,27 +16,28 @@ from pipeline.analytics.report_data import (
     choose_clients,
     client_data,
     frame,
-    open_period,
     parse_client,
+    reading,
 )
 from pipeline.analytics.report_format import Column, table
 from pipeline.analytics.report_notebooks import notebook_db_path
 from pipeline.settings import client_from_env
 
 DB = notebook_db_path()
-con = open_period(DB, None, None)  # read-only: only the pipeline writes
-decimals = dict(frame(con, "currency_decimals").iter_rows())
-known = frame(con, "clients")
 try:
     chosen = client_from_env()
     requested = (parse_client(chosen, "PIPELINE_CLIENT"),) if chosen else ()
-    CLIENT = choose_clients(known, requested)[0] if known.height else None
+    # Read-only, and only for this block: an open connection would keep the writer out.
+    with reading(DB) as con:
+        decimals = dict(frame(con, "currency_decimals").iter_rows())
+        known = frame(con, "clients")
+        CLIENT = choose_clients(known, requested)[0] if known.height else None
+        labels = dict(zip(known["client_number"], known["label"], strict=True))
+        client = client_data(con, CLIENT, labels.get(CLIENT)) if CLIENT is not None else None
 except ReportError as exc:
     raise SystemExit(str(exc)) from None  # one line for the reader, not a traceback
-if CLIENT is None:
+if client is None:
     raise SystemExit(f"no client has a snapshot in {DB}; run `pipeline demo` first")
-labels = dict(zip(known["client_number"], known["label"], strict=True))
-client = client_data(con, CLIENT, labels.get(CLIENT))
 lines = client.lines
 base = lines["base_currency"].drop_nulls().first() if lines.height else "?"
 print(

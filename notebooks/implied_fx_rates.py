@@ -13,18 +13,17 @@ from IPython.display import HTML, display
 
 from pipeline.analytics import charts
 from pipeline.analytics.report import OUTLIER_COLUMNS
-from pipeline.analytics.report_data import frame, open_period
+from pipeline.analytics.report_data import frame, reading
 from pipeline.analytics.report_format import Column, table
 from pipeline.analytics.report_notebooks import notebook_db_path
 
 DB = notebook_db_path()
-con = open_period(DB, None, None)  # read-only: only the pipeline writes
-decimals = dict(frame(con, "currency_decimals").iter_rows())
+# Read-only, and only for this block: an open connection would keep the pipeline's writer out.
+with reading(DB) as con:
+    decimals = dict(frame(con, "currency_decimals").iter_rows())
+    rates = frame(con, "fx_rates")
+    outliers = frame(con, "fx_outliers")
 print(f"database: {DB}")
-
-# %%
-rates = frame(con, "fx_rates")
-outliers = frame(con, "fx_outliers")
 print(f"currencies: {rates['currency'].n_unique()}, slots: {rates['slot_start'].n_unique()}")
 print(f"outlier lines: {outliers.height}")
 

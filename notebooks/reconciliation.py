@@ -11,14 +11,19 @@ from IPython.display import HTML, display
 
 from pipeline.analytics import charts
 from pipeline.analytics.report import COVERAGE_COLUMNS, HOUSE_COLUMNS
-from pipeline.analytics.report_data import frame, open_period
+from pipeline.analytics.report_data import frame, reading
 from pipeline.analytics.report_format import Column, table
 from pipeline.analytics.report_notebooks import notebook_db_path
 
 DB = notebook_db_path()
-con = open_period(DB, None, None)  # read-only: only the pipeline writes
-decimals = dict(frame(con, "currency_decimals").iter_rows())
-house = frame(con, "house_totals")
+# Read-only, and only for this block: an open connection would keep the pipeline's writer out.
+with reading(DB) as con:
+    decimals = dict(frame(con, "currency_decimals").iter_rows())
+    house = frame(con, "house_totals")
+    unreconciled = frame(con, "unreconciled")
+    snapshots = frame(con, "overview")["snapshots"][0]
+    coverage = frame(con, "coverage_health")
+    outcomes = frame(con, "fetch_outcomes")
 latest_slot = house["slot_start"].max()
 print(f"house totals at {latest_slot:%Y-%m-%d %H:%M} UTC:")
 for base in sorted(house["base_currency"].drop_nulls().unique()):
@@ -32,8 +37,6 @@ for base in sorted(house["base_currency"].drop_nulls().unique()):
 charts.house_holdings(house, decimals).show()
 
 # %%
-unreconciled = frame(con, "unreconciled")
-snapshots = frame(con, "overview")["snapshots"][0]
 print(f"unreconciled snapshots: {unreconciled.height} of {snapshots}")
 display(HTML(table(unreconciled, (
     Column("slot_start", "Slot (UTC)", "instant"),
@@ -44,8 +47,7 @@ display(HTML(table(unreconciled, (
 ), empty="Every snapshot reconciles.")))  # fmt: skip
 
 # %%
-coverage = frame(con, "coverage_health")
 charts.coverage_chart(coverage).show()
-charts.outcomes_chart(frame(con, "fetch_outcomes")).show()
+charts.outcomes_chart(outcomes).show()
 print(f"clients: {coverage.height}, longest gap: {coverage['longest_gap_slots'].max()} slots")
 display(HTML(table(coverage, COVERAGE_COLUMNS)))

@@ -98,6 +98,17 @@ def test_notebooks_read_settings_only_through_pipeline_settings() -> None:
     for script in SOURCES.glob("*.py"):
         text = script.read_text(encoding="utf-8")
         assert "os.environ" not in text and "getenv" not in text, script.name
+        assert "notebook_db_path()" in text, script.name  # Settings.from_env().db_path
+
+
+def test_notebooks_do_not_hold_the_database_open() -> None:
+    # A kernel lives long: it reads in a `with reading(...)` block and lets go of the file, so
+    # the schedule's writer is never kept out by an idle notebook.
+    for script in SOURCES.glob("*.py"):
+        text = script.read_text(encoding="utf-8")
+        assert "with reading(DB) as con:" in text, script.name
+        for opener in ("open_period(", "open_readonly(", "duckdb.connect(", "connect("):
+            assert opener not in text, (script.name, opener)
 
 
 def test_a_relative_database_path_is_taken_from_the_project_root(

@@ -206,3 +206,8 @@ def test_report_of_an_empty_database_renders_every_section(tmp_path: Path) -> No
     page = build_report(db, tmp_path).read_text(encoding="utf-8")
     assert page.count("<section") == 7
     assert "No client has a snapshot in this period." in page
+
+
+def test_report_command_refuses_a_missing_database(tmp_path: Path, capsys) -> None:
+    assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path)]) == 2
+    assert "run `pipeline demo` first" in capsys.readouterr().err

@@ -23,6 +23,8 @@ from pipeline.analytics import charts
 from pipeline.analytics.report_data import ClientData, ReportData, ReportScope, collect
 from pipeline.analytics.report_format import Column, instant, number, share, table
 from pipeline.analytics.report_sections import CSS, PRINT_SCRIPT, SECTIONS
+from pipeline.settings import DEFAULT_READ_WAIT_SECONDS
+from pipeline.store.database import WaitCallback
 
 PAGE_NAME = "report.html"
 
@@ -423,15 +425,20 @@ def build_report(
     out_dir: Path,
     *,
     scope: ReportScope | None = None,
+    wait_seconds: float = DEFAULT_READ_WAIT_SECONDS,
+    on_wait: WaitCallback | None = None,
 ) -> Path:
     """Render the report of `scope` (default: all history, the most eventful client) from the
     file at db_path into `out_dir/report.html` (and `house_<BASE>.png`); return the page's path.
 
     Raises:
         ReportError: one line, when the scope asks for a client or period the file cannot give.
-        FileNotFoundError: when db_path does not exist.
+        DatabaseMissing: when db_path holds no database.
+        DatabaseBusy: when a writer held the file for all of `wait_seconds`.
     """
-    data = collect(Path(db_path), scope or ReportScope())
+    data = collect(
+        Path(db_path), scope or ReportScope(), wait_seconds=wait_seconds, on_wait=on_wait
+    )
     pngs = house_pngs(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     # The house chart also as a file beside the page: for slides, mail, the README.

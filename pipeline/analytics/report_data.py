@@ -7,6 +7,8 @@ period. Money stays Decimal here; only charts turn it into floats, to draw.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +18,10 @@ import duckdb
 import polars as pl
 
 from pipeline.analytics.readonly import open_readonly
+from pipeline.settings import DEFAULT_READ_WAIT_SECONDS
+from pipeline.store.database import WaitCallback
 from pipeline.store.sqlfiles import load_sql
+from pipeline.store.store import arrow_frame
 
 # The tables the period cuts (each has slot_start); `clients` and the raw bodies are not needed.
 SCOPED_TABLES = ("balance_snapshots", "balance_lines", "fetch_attempts")
@@ -72,12 +77,20 @@ def parse_client(text: str, source: str) -> int:
 
 
 def open_period(
-    db_path: Path, start: datetime | None, end: datetime | None
+    db_path: Path,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    wait_seconds: float = DEFAULT_READ_WAIT_SECONDS,
+    on_wait: WaitCallback | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A read-only connection whose snapshots, lines and attempts are those of [start, end]."""
+    """A read-only connection whose snapshots, lines and attempts are those of [start, end].
+
+    It keeps the pipeline's writer out while open: read, then close it (`reading`).
+    """
     if start is not None and end is not None and start > end:
         raise ReportError(f"--from {start:%Y-%m-%d %H:%M} is after --to {end:%Y-%m-%d %H:%M}")
-    con = open_readonly(db_path)
+    con = open_readonly(db_path, wait_seconds=wait_seconds, on_wait=on_wait)
     if start is not None or end is not None:
         # Without bounds the stored tables serve as they are (no copy of a large file).
         for table in SCOPED_TABLES:
@@ -85,12 +98,22 @@ def open_period(
     return con
 
 
+@contextmanager
+def reading(
+    db_path: Path, start: datetime | None = None, end: datetime | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`open_period` for a `with` block: a notebook reads what it needs, then lets go of the
+    file so the schedule's writer is not kept waiting while the kernel lives."""
+    con = open_period(db_path, start, end)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def frame(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl.DataFrame:
     """Run `sql/report/<name>.sql` with bound parameters; the rows as a polars frame."""
-    table = con.sql(load_sql(f"report/{name}"), params=params or None).to_arrow_table()
-    result = pl.from_arrow(table)
-    assert isinstance(result, pl.DataFrame)
-    return result
+    return arrow_frame(con.sql(load_sql(f"report/{name}"), params=params or None).to_arrow_table())
 
 
 def choose_clients(known: pl.DataFrame, requested: tuple[int, ...]) -> list[int]:
@@ -122,9 +145,16 @@ def client_data(con: duckdb.DuckDBPyConnection, client: int, label: str | None) 
     )
 
 
-def collect(db_path: Path, scope: ReportScope) -> ReportData:
-    """Read everything the report shows for `scope` from the file at db_path (read-only)."""
-    con = open_period(db_path, scope.start, scope.end)
+def collect(
+    db_path: Path,
+    scope: ReportScope,
+    *,
+    wait_seconds: float = DEFAULT_READ_WAIT_SECONDS,
+    on_wait: WaitCallback | None = None,
+) -> ReportData:
+    """Read everything the report shows for `scope` from the file at db_path (read-only, one
+    short connection)."""
+    con = open_period(db_path, scope.start, scope.end, wait_seconds=wait_seconds, on_wait=on_wait)
     try:
         known = frame(con, "clients")
         chosen = choose_clients(known, scope.clients)

@@ -169,7 +169,13 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             chosen = client_from_env()
             clients = (parse_client(chosen, "PIPELINE_CLIENT"),) if chosen else ()
         scope = ReportScope(start=args.start, end=args.end, clients=clients)
-        page = build_report(db_path, args.out or db_path.parent / "report", scope=scope)
+        page = build_report(
+            db_path,
+            args.out or db_path.parent / "report",
+            scope=scope,
+            wait_seconds=settings.read_wait_seconds,
+            on_wait=_say_waiting,
+        )
     except ReportError as exc:
         print(f"pipeline report: {exc}", file=sys.stderr)
         return 2

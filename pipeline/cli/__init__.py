@@ -184,7 +184,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
     if report:
         from pipeline.analytics.report import build_report
 
-        print("rendering the report (executing the notebooks)...", file=sys.stderr)
+        print("rendering the report...", file=sys.stderr)
         page = build_report(settings.db_path, settings.db_path.parent / "report")
         print(f"  report:      {page.resolve()}")
     total = (datetime.now(UTC) - started).total_seconds()

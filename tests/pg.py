@@ -35,6 +35,10 @@ class Postgres:
 
     conninfo: str
 
+    def parameters(self) -> dict[str, str]:
+        """The conninfo's key=value pairs (host, port, user, dbname)."""
+        return dict(re.findall(r"(\w+)\s*=\s*(\S+)", self.conninfo))
+
     def conninfo_for(self, dbname: str) -> str:
         """The same server and user, another database."""
         rest = re.sub(r"\bdbname\s*=\s*\S+", "", self.conninfo).strip()
@@ -52,11 +56,11 @@ class Postgres:
             con.close()
         return self.conninfo_for(name)
 
-    def query(self, dbname: str, sql: str) -> list[tuple[object, ...]]:
+    def query(self, dbname: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
         con = psycopg2.connect(self.conninfo_for(dbname))
         try:
             with con.cursor() as cur:
-                cur.execute(sql)
+                cur.execute(sql, params)
                 return cur.fetchall()
         finally:
             con.close()

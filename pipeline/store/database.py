@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -12,6 +13,9 @@ from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS
 from pipeline.store.lake import apply_lake_ddl, is_lake, lake_ddl, lake_for, open_lake
 from pipeline.store.lock import run_lock
 from pipeline.store.sqlfiles import load_sql, sql_names
+
+if TYPE_CHECKING:
+    from pipeline.store.store import Store
 
 
 def connect(
@@ -74,10 +78,10 @@ def open_store(
     *,
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
     lake_data_path: str | None = None,
-) -> Iterator[Store]:  # noqa: F821 - imported lazily below
+) -> Iterator[Store]:
     """The pipeline's writer. On a DuckDB file it holds the run lock, so writers queue instead
     of colliding; a lake admits many writers, so none is taken there."""
-    from pipeline.store.store import Store
+    from pipeline.store.store import Store  # lazily, as before: no import cycle either way
 
     guard = (
         nullcontext()

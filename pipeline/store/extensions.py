@@ -94,7 +94,9 @@ def load_extensions(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> N
     would otherwise copy the same 100 MB of files over each other while another loads them.
     INSTALL of an already installed extension is a no-op (≈ 10 ms).
     """
-    folder = Path(con.execute("select current_setting('extension_directory')").fetchone()[0])
+    row = con.execute("select current_setting('extension_directory')").fetchone()
+    assert row is not None  # a setting always has a value
+    folder = Path(row[0])
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / ".install.lock")):
         for name in names:

@@ -144,7 +144,9 @@ def open_lake(
 def close_lakes() -> None:
     """Detach this process's lakes, closing their catalog connections (tests, between lakes)."""
     with _process_lock:
-        process = _this_process()
+        process = _process
+        if process is None or process.pid != os.getpid():
+            return  # nothing attached in this process
         for alias in process.aliases.values():
             process.instance.execute(f"detach {alias}")
         process.aliases.clear()

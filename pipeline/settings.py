@@ -30,6 +30,7 @@ PIPELINE_LOCK_TIMEOUT_SECONDS = "PIPELINE_LOCK_TIMEOUT_SECONDS"
 PIPELINE_READ_WAIT_SECONDS = "PIPELINE_READ_WAIT_SECONDS"
 PIPELINE_MAX_FAILED_SHARE = "PIPELINE_MAX_FAILED_SHARE"
 PIPELINE_DB = "PIPELINE_DB"
+PIPELINE_LAKE_DATA_PATH = "PIPELINE_LAKE_DATA_PATH"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
 PIPELINE_SIMULATOR_BASE_CURRENCY = "PIPELINE_SIMULATOR_BASE_CURRENCY"
@@ -37,6 +38,10 @@ PIPELINE_CLIENT = "PIPELINE_CLIENT"
 DAGSTER_HOME = "DAGSTER_HOME"
 
 DEFAULT_DB = "data/balances.duckdb"
+# A DuckLake whose catalog is in PostgreSQL: `ducklake:postgres:<libpq key=value conninfo>`.
+# Only PostgreSQL: a DuckDB-file catalog admits one process and a SQLite one failed commits with
+# two writers (measured), which is what the lake is for.
+LAKE_URL_PREFIX = "ducklake:postgres:"
 DEFAULT_POLL_CRON = "0 * * * *"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 20.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -86,6 +91,9 @@ class Settings:
     # The rate limit's window; 60 s in production, seconds in tests (the budget scales with it).
     rate_window_seconds: float = 60.0
     db_path: Path = Path(DEFAULT_DB)
+    # With a DuckLake PIPELINE_DB: the folder or `s3://…` prefix of its Parquet files. Needed to
+    # create a lake; an existing lake's catalog remembers it.
+    lake_data_path: str | None = None
     poll_cron: str = DEFAULT_POLL_CRON
     simulator_seed: int = 42
     simulator_base_currency: str = "ILS"
@@ -119,6 +127,11 @@ class Settings:
                 f"of {', '.join(SIMULATOR_BASE_CURRENCIES)}"
             )
         _check_cron(self.poll_cron)
+        if lake_conninfo(str(self.db_path)) is None and self.lake_data_path is not None:
+            raise ConfigurationError(
+                f"{PIPELINE_LAKE_DATA_PATH} is set but {PIPELINE_DB} is not a DuckLake URL "
+                f"({LAKE_URL_PREFIX}<conninfo>); unset it or point {PIPELINE_DB} at the lake"
+            )
 
     @property
     def uses_simulator(self) -> bool:
@@ -179,6 +192,14 @@ class Settings:
         clients_file = text(HYPER_CLIENTS_FILE)
         token_file = text(HYPER_TOKEN_STATE_FILE)
         dagster_home = text(DAGSTER_HOME)
+        db = text(PIPELINE_DB) or DEFAULT_DB
+        if lake_conninfo(db) is not None and str(Path(db)) != db:
+            # db_path is a Path, which folds '//' and trailing slashes: refuse what it would alter.
+            raise ConfigurationError(
+                f"{PIPELINE_DB}: write the lake's connection string as libpq key=value pairs "
+                "without '//' or a trailing '/', e.g. ducklake:postgres:host=db.internal "
+                "dbname=lake user=pipeline"
+            )
         return cls(
             base_url=text(HYPER_BASE_URL),
             clients_file=Path(clients_file) if clients_file else None,
@@ -204,7 +225,8 @@ class Settings:
             max_failed_share=None
             if share is None
             else number(PIPELINE_MAX_FAILED_SHARE, float, None),
-            db_path=Path(text(PIPELINE_DB) or DEFAULT_DB),
+            db_path=Path(db),
+            lake_data_path=text(PIPELINE_LAKE_DATA_PATH),
             poll_cron=text(PIPELINE_POLL_CRON) or DEFAULT_POLL_CRON,
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),
             simulator_base_currency=(text(PIPELINE_SIMULATOR_BASE_CURRENCY) or "ILS").upper(),
@@ -236,6 +258,40 @@ def client_from_env(env: Mapping[str, str] | None = None) -> str | None:
 def child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
     """The environment for a child process (a notebook kernel): ours plus `overrides`."""
     return {**os.environ, **overrides}
+
+
+def lake_conninfo(target: str) -> str | None:
+    """The libpq connection string of a DuckLake `PIPELINE_DB`; None for a DuckDB file path.
+
+    Raises:
+        ConfigurationError: a `ducklake:` URL that is not `ducklake:postgres:<key=value …>`, or
+            one that carries a password (it would reach Dagster config, logs and error messages;
+            libpq reads PGPASSWORD or ~/.pgpass instead).
+    """
+    if not target.startswith("ducklake:"):
+        return None
+    if not target.startswith(LAKE_URL_PREFIX):
+        raise ConfigurationError(
+            f"{PIPELINE_DB} names a DuckLake whose catalog is not PostgreSQL; only "
+            f"{LAKE_URL_PREFIX}<conninfo> admits many writers"
+        )
+    conninfo = target.removeprefix(LAKE_URL_PREFIX).strip()
+    if "://" in conninfo:
+        raise ConfigurationError(
+            f"{PIPELINE_DB}: write the lake's connection string as libpq key=value pairs "
+            "(host=… dbname=… user=…), not as a postgresql:// URI"
+        )
+    keys = {key.lower() for key in re.findall(r"(\w+)\s*=", conninfo)}
+    if "dbname" not in keys:
+        raise ConfigurationError(
+            f"{PIPELINE_DB}: the lake's connection string must name its catalog database (dbname=…)"
+        )
+    if "password" in keys:
+        raise ConfigurationError(
+            f"{PIPELINE_DB} must not carry a password; give it to libpq through PGPASSWORD or "
+            "a ~/.pgpass file"
+        )
+    return conninfo
 
 
 def _check_url(url: str) -> str:

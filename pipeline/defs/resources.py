@@ -22,6 +22,7 @@ _NOT_HYPER_CONFIG = frozenset(
         "lock_timeout_seconds",
         "read_wait_seconds",
         "max_failed_share",
+        "lake_data_path",
         "poll_cron",
         "dagster_home",
     }
@@ -114,6 +115,8 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     read_wait_seconds: float
     # Fail a round when more than this share of its clients failed (None: only when all did).
     max_failed_share: float | None = None
+    # With a DuckLake `database`: where its Parquet files go (a folder or s3://…).
+    lake_data_path: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StoreResource:
@@ -122,6 +125,7 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             lock_timeout_seconds=settings.lock_timeout_seconds,
             read_wait_seconds=settings.read_wait_seconds,
             max_failed_share=settings.max_failed_share,
+            lake_data_path=settings.lake_data_path,
         )
 
     def db(self) -> Database:
@@ -129,6 +133,7 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             Path(self.database),
             lock_timeout_seconds=self.lock_timeout_seconds,
             read_wait_seconds=self.read_wait_seconds,
+            lake_data_path=self.lake_data_path,
         )
 
     @contextmanager

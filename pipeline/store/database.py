@@ -4,6 +4,10 @@ DuckDB admits one writing process or many reading processes, never both at once.
 hold the file only for short transactions, and both sides wait with backoff when the other
 holds it: a reader up to PIPELINE_READ_WAIT_SECONDS, a writer up to its own wait, after which
 it raises `DatabaseBusy` (the round then spools what it could not land).
+
+The store is a DuckDB file or a DuckLake on PostgreSQL (`ducklake:postgres:<libpq conninfo>`):
+the same tables and views either way. A lake admits many writers and readers at once, so
+neither the run lock nor the waiting applies to it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_READ_WAIT_SECONDS
+from pipeline.store.lake import apply_lake_ddl, is_lake, lake_ddl, lake_for, open_lake
 from pipeline.store.lock import run_lock
 from pipeline.store.sqlfiles import load_sql, sql_names
 
@@ -58,6 +63,8 @@ def require_database(path: Path | str) -> Path:
     Raises:
         DatabaseMissing: the path does not exist, is a folder, or is not a DuckDB file.
     """
+    if is_lake(path):
+        return Path(path)  # a lake's catalog is checked when it is attached
     path = Path(path)
     if not path.exists():
         raise DatabaseMissing(
@@ -80,17 +87,26 @@ def connect(
     read_only: bool = False,
     wait_seconds: float = 0.0,
     on_wait: WaitCallback | None = None,
+    lake_data_path: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file; writers get the DDL applied, everyone gets UTC timestamps.
+    """Open the store; writers get the DDL applied, everyone gets UTC timestamps.
 
-    Readers (notebooks, `pipeline query`) pass read_only=True: only the pipeline writes. When
-    another process holds the file, retry with backoff for up to `wait_seconds` (`on_wait` is
-    told once, so a front end can say it is waiting).
+    `path` is a DuckDB file or a DuckLake URL, `ducklake:postgres:<libpq conninfo>` (with
+    `lake_data_path`, the folder or s3:// prefix of its files, to create one). Readers
+    (notebooks, `pipeline query`) pass read_only=True: only the pipeline writes. When another
+    process holds a file, retry with backoff for up to `wait_seconds` (`on_wait` is told once,
+    so a front end can say it is waiting).
 
     Raises:
         DatabaseMissing: read-only, and there is no database at `path`.
         DatabaseBusy: the file stayed locked by another process for the whole wait.
+        ConfigurationError: a malformed DuckLake URL, or a lake that cannot be attached.
     """
+    lake = lake_for(path, lake_data_path)
+    if lake is not None:
+        con = open_lake(lake, read_only=read_only, prepare=None if read_only else _apply_lake_ddl)
+        configure(con)
+        return con
     path = Path(path)
     if read_only:
         require_database(path)
@@ -137,10 +153,21 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set TimeZone = 'UTC'")
 
 
+def ddl_statements() -> list[str]:
+    """The DDL and view files' texts, in the order they apply (tables before views)."""
+    return [load_sql(name) for name in sql_names("ddl") + sql_names("views")]
+
+
 def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables (and views, when present); every statement is idempotent."""
-    for name in sql_names("ddl") + sql_names("views"):
-        con.execute(load_sql(name))
+    for statement in ddl_statements():
+        con.execute(statement)
+
+
+def _apply_lake_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    # The same files: tables without the key constraints DuckLake rejects, views unchanged.
+    tables = [lake_ddl(load_sql(name)) for name in sql_names("ddl")]
+    apply_lake_ddl(con, tables + [load_sql(name) for name in sql_names("views")])
 
 
 @dataclass(frozen=True)
@@ -154,6 +181,17 @@ class Database:
     path: Path
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
     read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS
+    lake_data_path: str | None = None
+
+    @property
+    def is_lake(self) -> bool:
+        return is_lake(self.path)
+
+    def _run_lock(self) -> AbstractContextManager[None]:
+        # A lake admits many writers (shards); only a DuckDB file needs them to queue.
+        if self.is_lake:
+            return nullcontext()
+        return run_lock(self.path, timeout_seconds=self.lock_timeout_seconds)
 
     @contextmanager
     def writer(self, *, wait_seconds: float | None = None) -> Iterator[Store]:
@@ -166,8 +204,8 @@ class Database:
         from pipeline.store.store import Store  # store.py imports this module: import late
 
         wait = self.lock_timeout_seconds if wait_seconds is None else wait_seconds
-        with run_lock(self.path, timeout_seconds=self.lock_timeout_seconds):
-            con = connect(self.path, wait_seconds=wait)
+        with self._run_lock():
+            con = connect(self.path, wait_seconds=wait, lake_data_path=self.lake_data_path)
             try:
                 yield Store(con)
             finally:
@@ -177,7 +215,11 @@ class Database:
     def reader(self, *, on_wait: WaitCallback | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only session that waits for a writer up to `read_wait_seconds`."""
         con = connect(
-            self.path, read_only=True, wait_seconds=self.read_wait_seconds, on_wait=on_wait
+            self.path,
+            read_only=True,
+            wait_seconds=self.read_wait_seconds,
+            on_wait=on_wait,
+            lake_data_path=self.lake_data_path,
         )
         try:
             yield con
@@ -187,8 +229,14 @@ class Database:
 
 @contextmanager
 def open_store(
-    path: Path | str, *, lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    path: Path | str,
+    *,
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+    lake_data_path: str | None = None,
 ) -> Iterator[Store]:
     """One write session on `path` (see `Database.writer`)."""
-    with Database(Path(path), lock_timeout_seconds=lock_timeout_seconds).writer() as store:
+    db = Database(
+        Path(path), lock_timeout_seconds=lock_timeout_seconds, lake_data_path=lake_data_path
+    )
+    with db.writer() as store:
         yield store

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from pipeline.normalize import (
     DUPLICATE_SNAPSHOT,
@@ -391,3 +392,136 @@ def test_malformed_base_field_is_rejected(key: str) -> None:
 def test_trailing_zeros_beyond_scale_lose_nothing_and_are_accepted() -> None:
     env = parse_envelope(envelope([line("BTC", "1.1000000000", "2.000")]))
     assert (env.lines[0].balance, env.lines[0].value_base) == ("1.10000000", "2.00")
+
+
+# --- a UTF-8 byte-order mark -----------------------------------------------------------------
+
+
+def test_body_starting_with_a_byte_order_mark_is_accepted() -> None:
+    plain, marked = seed_body(), "\ufeff" + seed_body()
+    assert parse_envelope(marked) == parse_envelope(plain)
+    with_mark, without = normalize_raw(raw_frame(marked)), normalize_raw(raw_frame(plain))
+    assert with_mark.rejected.is_empty()
+    assert_frame_equal(with_mark.snapshots, without.snapshots)
+    assert_frame_equal(with_mark.lines, without.lines)
+
+
+@pytest.mark.parametrize("body", ["\ufeff", "\ufeff  ", "\ufeff\ufeff{}", " \ufeff{}"])
+def test_only_one_leading_byte_order_mark_is_skipped(body: str) -> None:
+    error = one_rejection(body)
+    assert error.startswith(("body is empty", "body is not JSON"))
+
+
+# --- one bad body never blocks its batch -----------------------------------------------------
+
+MAX_BALANCE = "999999999999999999999999999999.99999999"  # the largest DECIMAL(38,8)
+
+
+def test_locked_overflow_rejects_that_body_alone() -> None:
+    # Each amount fits DECIMAL(38,8); balance - cash (2 * 10^30) does not.
+    bad = envelope([line("USD", "1", "3.00"), line("BTC", MAX_BALANCE, "1.00", "-" + MAX_BALANCE)])
+    good = envelope([line("BTC", MAX_BALANCE, "1.00", "0")])
+    batch = normalize_raw(raw_frame(good, bad, seed_body()))
+
+    assert batch.snapshots["client_number"].to_list() == [500608, 500610]
+    assert batch.rejected.rows() == [
+        (
+            "raw-001",
+            500609,
+            SLOT,
+            "Data[1] (BTC) Balance - Cash does not fit DECIMAL(38,8) (locked funds would overflow)",
+        )
+    ]
+    assert batch.lines.filter(pl.col("client_number") == 500608)["locked"].to_list() == [
+        Decimal(MAX_BALANCE)
+    ]
+
+
+def test_locked_at_the_edge_of_decimal_38_8_is_kept() -> None:
+    # 999...9.99999999 - (-0.00000000) fits exactly, and so does a difference of 10^30 - 10^-8.
+    half = "500000000000000000000000000000.00000000"
+    edge = "-499999999999999999999999999999.99999999"
+    batch = normalize_raw(raw_frame(envelope([line("BTC", half, "1.00", edge)])))
+    assert batch.rejected.is_empty()
+    assert batch.lines["locked"].to_list() == [Decimal(MAX_BALANCE)]
+
+
+def test_a_failure_nobody_foresaw_rejects_one_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A parser bug (here: injected) must reject the body that triggers it, not the batch.
+    import pipeline.normalize.strict as strict
+
+    real = strict.parse_envelope
+
+    def buggy(body: str):  # type: ignore[no-untyped-def]
+        if "TRIGGER" in body:
+            raise KeyError("Data")
+        return real(body)
+
+    monkeypatch.setattr(strict, "parse_envelope", buggy)
+    trigger = envelope([line("BTC", "1", "2.00")], extra='"Note": "TRIGGER", ')
+    batch = normalize_raw(raw_frame(seed_body(), trigger, seed_body()))
+    assert batch.snapshots.height == 2
+    assert batch.rejected["error"].to_list() == ["unexpected normalizer failure (KeyError): 'Data'"]
+
+
+def test_a_failure_in_the_batch_step_is_narrowed_to_its_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An expression that fails for the whole column when one body holds currency BOOM (as a
+    # DECIMAL overflow would): the batch is halved until the failing body is found.
+    import pipeline.normalize.frames as frames
+
+    real = frames.implied_rate
+
+    def fragile(value: str, balance: str) -> pl.Expr:
+        def check(currency: pl.Series) -> pl.Series:
+            if (currency == "BOOM").any():
+                raise ArithmeticError("cannot compute")
+            return currency
+
+        guard = pl.col("currency").map_batches(check, return_dtype=pl.String)
+        return (
+            pl.when(guard.is_null())
+            .then(None)
+            .otherwise(real(value, balance))
+            .alias("implied_rate")
+        )
+
+    monkeypatch.setattr(frames, "implied_rate", fragile)
+    bodies = [seed_body()] * 5 + [envelope([line("BOOM", "1", "2.00")])] + [seed_body()] * 4
+    batch = normalize_raw(raw_frame(*bodies))
+
+    assert batch.snapshots.height == 9
+    assert batch.lines.height == 9 * 4
+    assert batch.rejected["client_number"].to_list() == [500608 + 5]
+    assert batch.rejected["error"][0].startswith("unexpected normalizer failure (")
+    assert "\n" not in batch.rejected["error"][0]
+
+
+def currency_code(index: int) -> str:
+    """Distinct 1-5 character currency codes (base 36)."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    code = ""
+    while True:
+        index, digit = divmod(index, 36)
+        code = digits[digit] + code
+        if index == 0:
+            return code
+
+
+@pytest.mark.slow
+def test_values_summing_past_decimal_38_2_reject_that_body_alone() -> None:
+    # Every value fits DECIMAL(38,2) (at most 30 integer digits), but a body needs a million
+    # lines of them before their sum (reconciliation) passes 10^36: that is what this builds.
+    value = "999999999999999999999999999999.99"
+    items = [line(currency_code(i), "1", value, "1") for i in range(1_000_001)]
+    huge = envelope(items)
+    batch = normalize_raw(raw_frame(seed_body(), huge))
+    assert batch.snapshots["client_number"].to_list() == [500608]
+    assert batch.rejected["error"].to_list() == [
+        "the lines' Value_ILS sum does not fit DECIMAL(38,2)"
+    ]
+    # 999,999 of them sum to less than 10^36: that body is kept, with all its lines.
+    fits = normalize_raw(raw_frame(envelope(items[:-2])))
+    assert fits.rejected.is_empty()
+    assert fits.lines.height == 999_999

@@ -9,8 +9,9 @@ from decimal import Context, Decimal
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
-from pipeline.normalize import RAW_SCHEMA, normalize_raw
+from pipeline.normalize import RAW_SCHEMA, normalize_raw, normalize_raw_strict
 
 SLOT = datetime(2026, 11, 1, 12, tzinfo=UTC)
 EXACT = Context(prec=80)  # the default 28 digits would round the expected value, not the code
@@ -112,3 +113,59 @@ def test_arbitrary_text_never_raises_and_every_row_is_accounted_for(bodies: list
     batch = normalize_raw(raw_frame(bodies))
     assert batch.snapshots.height + batch.rejected.height == len(bodies)
     assert batch.rejected["error"].null_count() == 0
+
+
+# --- the edges of DECIMAL(38,8) / DECIMAL(38,2) ----------------------------------------------
+
+LIMIT_38_8 = Decimal(10) ** 30  # DECIMAL(38,8) holds |x| < 10^30
+EDGE_8 = [
+    "999999999999999999999999999999.99999999",
+    "-999999999999999999999999999999.99999999",
+    "500000000000000000000000000000",
+    "-500000000000000000000000000000.00000001",
+    "499999999999999999999999999999.99999999",
+    "0.00000001",
+    "-0.00000001",
+    "0",
+]
+EDGE_2 = ["999999999999999999999999999999.99", "-999999999999999999999999999999.99", "0.01", "0"]
+edge_money = st.one_of(st.sampled_from(EDGE_8), decimal_text(8, 30))
+edge_value = st.one_of(st.sampled_from(EDGE_2), decimal_text(2, 30))
+
+
+@st.composite
+def edge_bodies(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
+    """A valid body whose amounts sit at or near the limits; returns (body, [(balance, cash)])."""
+    currencies = draw(st.lists(currency, min_size=1, max_size=3, unique=True))
+    amounts = [(draw(edge_money), draw(edge_value), draw(edge_money)) for _ in currencies]
+    data = ", ".join(
+        f'{{"Currency": "{c}", "Balance": {b}, "Value_ILS": {v}, "Cash": {k}}}'
+        for c, (b, v, k) in zip(currencies, amounts, strict=True)
+    )
+    total = draw(edge_value)
+    body = f'{{"ResponseCode": 0, "Data": [{data}], "Total_Floating_Balance_ILS": {total}}}'
+    return body, [(b, k) for b, _, k in amounts]
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(edge_bodies(), min_size=1, max_size=5))
+def test_money_at_the_decimal_edges_never_fails_the_batch(
+    drawn: list[tuple[str, list[tuple[str, str]]]],
+) -> None:
+    raw = raw_frame([body for body, _ in drawn])
+    batch = normalize_raw(raw)
+    strict = normalize_raw_strict(raw)
+    assert_frame_equal(batch.snapshots, strict.snapshots)
+    assert_frame_equal(batch.lines, strict.lines)
+    assert_frame_equal(batch.rejected, strict.rejected)
+
+    rejected = dict(zip(batch.rejected["raw_id"], batch.rejected["error"], strict=True))
+    for index, (_, pairs) in enumerate(drawn):
+        raw_id = f"r{index}"
+        differences = [EXACT.subtract(Decimal(b), Decimal(c)) for b, c in pairs]
+        if any(d.copy_abs() >= LIMIT_38_8 for d in differences):
+            assert "does not fit DECIMAL(38,8)" in rejected[raw_id]
+            continue
+        assert raw_id not in rejected
+        lines = batch.lines.filter(pl.col("snapshot_id") == raw_id)
+        assert sorted(lines["locked"].to_list()) == sorted(differences)

@@ -10,6 +10,7 @@ from pipeline.normalize.frames import (
     implied_rate,
     locked,
     normalize_raw,
+    normalize_raw_strict,
 )
 from pipeline.normalize.parse import InvalidResponse, ParsedEnvelope, ParsedLine, parse_envelope
 
@@ -26,5 +27,6 @@ __all__ = [
     "implied_rate",
     "locked",
     "normalize_raw",
+    "normalize_raw_strict",
     "parse_envelope",
 ]

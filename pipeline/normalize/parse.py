@@ -31,17 +31,10 @@ _PLAIN = {
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,9})?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 _EXACT = Context(prec=80)
+BOM = "\ufeff"
 
-_TOP_INT_FIELDS = {
-    "ERP_Account_Status": "erp_account_status",
-    "Web_Account_Status": "web_account_status",
-    "Agency": "agency",
-}
-_TOP_TEXT_FIELDS = {
-    "ResponseMsgEng": "response_message",
-    "ERP_Account_Status_Text": "erp_account_status_text",
-    "Web_Account_Status_Text": "web_account_status_text",
-}
+_TOP_INT_FIELDS = ("ERP_Account_Status", "Web_Account_Status", "Agency")
+_TOP_TEXT_FIELDS = ("ResponseMsgEng", "ERP_Account_Status_Text", "Web_Account_Status_Text")
 _KNOWN_TOP = {"ResponseCode", "Data", *_TOP_INT_FIELDS, *_TOP_TEXT_FIELDS}
 _KNOWN_LINE = {"Currency", "Balance", "Cash"}
 
@@ -89,8 +82,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise InvalidResponse(f"object has the key {_quote(dup)} twice")
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidResponse(f"object has the key {_quote(key)} twice")
+            seen.add(key)
     return obj
 
 
@@ -219,6 +214,9 @@ def _parse_line(
 def _load(body: str) -> Any:
     if not isinstance(body, str):
         raise InvalidResponse(f"body must be text, got {type(body).__name__}")
+    # A UTF-8 byte-order mark before the JSON text: RFC 8259 §8.1 lets a parser ignore it, and
+    # some servers send one. Only parsing skips it; the stored raw body keeps it.
+    body = body.removeprefix(BOM)
     if not body.strip():
         raise InvalidResponse("body is empty")
     try:
@@ -290,12 +288,17 @@ def parse_envelope(body: str) -> ParsedEnvelope:
             lines.append(line)
 
     extra.update(_field_name(k) for k in doc if k not in _KNOWN_TOP and k not in total_keys)
-    statuses = {attr: _optional_int(doc.get(key), key) for key, attr in _TOP_INT_FIELDS.items()}
-    texts = {attr: _text(doc.get(key), key) for key, attr in _TOP_TEXT_FIELDS.items()}
+    # Integers before texts: the first invalid field names the rejection.
+    erp, web, agency = (_optional_int(doc.get(key), key) for key in _TOP_INT_FIELDS)
+    message, erp_text, web_text = (_text(doc.get(key), key) for key in _TOP_TEXT_FIELDS)
     return ParsedEnvelope(
         response_code=response_code,
-        **statuses,
-        **texts,
+        response_message=message,
+        erp_account_status=erp,
+        erp_account_status_text=erp_text,
+        web_account_status=web,
+        web_account_status_text=web_text,
+        agency=agency,
         base_currency=bases.pop() if bases else None,
         total_floating_balance=total,
         has_balance_data=data is not None,

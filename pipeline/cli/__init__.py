@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.cli.common import db_argument, parse_instant
 from pipeline.settings import ConfigurationError, Settings, load_dotenv_file
-from pipeline.store.database import DatabaseBusy, DatabaseMissing
+from pipeline.store.database import DatabaseBusy, DatabaseMissing, SchemaTooNew
 from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunLocked as exc:  # another run holds the database (pipeline.store.lock)
         print(f"pipeline {args.command}: {exc}", file=sys.stderr)
         return 3
-    except (DatabaseMissing, DatabaseBusy) as exc:
+    except (DatabaseMissing, DatabaseBusy, SchemaTooNew) as exc:
         print(f"pipeline {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ _NOT_HYPER_CONFIG = frozenset(
         "max_failed_share",
         "poll_cron",
         "dagster_home",
+        "pipeline_start",
     }
 )
 

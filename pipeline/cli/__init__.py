@@ -130,6 +130,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         current_slot_key,
         dagster_instance,
         failure_message,
+        instance_home,
         run_poll_job,
         slot_keys_between,
     )
@@ -163,6 +164,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         return 1
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(demo_summary(settings.db_path, seconds=seconds))
+    print(f"  dagster:     DAGSTER_HOME={instance_home(settings).resolve()} uv run dg dev")
     if report:
         from pipeline.analytics.report import build_report
 

@@ -11,10 +11,12 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.defs.definitions import POLL_JOB, build_definitions
+from pipeline.defs.instance import persistent_instance
 from pipeline.defs.partitions import PARTITION_FMT, covering, partitions_for, poll_partitions
 from pipeline.defs.resources import OpenedSource, ProgressCallback, no_progress
 from pipeline.rounds.source import Source
 from pipeline.settings import Settings
+from pipeline.store import Database
 from pipeline.store.lock import run_lock
 
 # Dagster's console logger is chatty at DEBUG; the CLI shows its own summary and progress.
@@ -34,9 +36,7 @@ def instance_home(settings: Settings) -> Path:
 @contextmanager
 def dagster_instance(settings: Settings) -> Iterator[dg.DagsterInstance]:
     """The persistent instance of `instance_home` (its runs and partitions show in `dg dev`)."""
-    home = instance_home(settings)
-    home.mkdir(parents=True, exist_ok=True)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with persistent_instance(instance_home(settings)) as instance:
         yield instance
 
 
@@ -76,11 +76,18 @@ def run_poll_job(
 
     Raises:
         RunLocked: another run held the lock for the whole timeout.
+        SchemaTooNew: the database was written by a newer release.
     """
     # The in-process definitions start no later than the first key: a backfill before
     # PIPELINE_START (or before the database's first slot) still has its partitions.
     settings = covering(settings, datetime.strptime(min(keys), PARTITION_FMT).replace(tzinfo=UTC))
     with run_lock(settings.db_path, timeout_seconds=settings.lock_timeout_seconds):
+        # Create or upgrade the schema before Dagster starts, so a database this release cannot
+        # write (a newer schema) is one line from the CLI, not a failed run.
+        with Database(
+            settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds
+        ).writer():
+            pass
         provider = OpenedSource(source, settings.max_workers) if source is not None else None
         defs = build_definitions(settings, source=provider, progress=progress)
         return _execute(defs.resolve_job_def(POLL_JOB), keys, instance=instance)

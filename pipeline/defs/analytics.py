@@ -23,7 +23,11 @@ ANALYTICS_SENSOR = "analytics_automation_sensor"
 # After any upstream update, once nothing upstream is running. Unlike `eager()`, a missing
 # upstream partition does not block it: the views read the tables whole, and a slot nobody
 # polled (a gap, or one before the first poll) is history's normal state.
-AFTER_UPSTREAM = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+AFTER_UPSTREAM = (
+    dg.AutomationCondition.eager()
+    .without(~dg.AutomationCondition.any_deps_missing())
+    .with_label("after_upstream_updates")
+)
 
 
 def build_analytics_assets() -> list[dg.AssetsDefinition]:

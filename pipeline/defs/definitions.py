@@ -53,6 +53,7 @@ def build_definitions(
         POLL_JOB,
         selection=dg.AssetSelection.assets(*ingestion).without_checks()
         | dg.AssetSelection.checks(*slot_checks),
+        description="Poll every client for the slot(s), normalize, and check each slot.",
     )
     book_job = dg.define_asset_job(
         BOOK_CHECKS_JOB,

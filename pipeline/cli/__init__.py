@@ -15,7 +15,11 @@ from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
 # subparsers whose `handler(args, settings) -> int` does the work.
-COMMAND_MODULES: tuple[str, ...] = ("pipeline.cli.raw", "pipeline.cli.analytics")
+COMMAND_MODULES: tuple[str, ...] = (
+    "pipeline.cli.raw",
+    "pipeline.cli.analytics",
+    "pipeline.cli.instance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

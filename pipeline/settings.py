@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ PIPELINE_MAX_FAILED_SHARE = "PIPELINE_MAX_FAILED_SHARE"
 PIPELINE_DB = "PIPELINE_DB"
 PIPELINE_LAKE_DATA_PATH = "PIPELINE_LAKE_DATA_PATH"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
+PIPELINE_START = "PIPELINE_START"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
 PIPELINE_SIMULATOR_BASE_CURRENCY = "PIPELINE_SIMULATOR_BASE_CURRENCY"
 PIPELINE_CLIENT = "PIPELINE_CLIENT"
@@ -97,8 +99,11 @@ class Settings:
     poll_cron: str = DEFAULT_POLL_CRON
     simulator_seed: int = 42
     simulator_base_currency: str = "ILS"
-    # Where Dagster keeps runs and events; None: an ephemeral instance per CLI run.
+    # Where Dagster keeps runs and events; None: `.dagster/` beside the database.
     dagster_home: Path | None = None
+    # The first poll slot Dagster shows as a partition; None: the database's first slot, or
+    # the start of the current UTC day for a database without any (pipeline.defs.partitions).
+    pipeline_start: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -132,6 +137,8 @@ class Settings:
                 f"{PIPELINE_LAKE_DATA_PATH} is set but {PIPELINE_DB} is not a DuckLake URL "
                 f"({LAKE_URL_PREFIX}<conninfo>); unset it or point {PIPELINE_DB} at the lake"
             )
+        if self.pipeline_start is not None:
+            object.__setattr__(self, "pipeline_start", _check_start(self.pipeline_start))
 
     @property
     def uses_simulator(self) -> bool:
@@ -200,6 +207,7 @@ class Settings:
                 "without '//' or a trailing '/', e.g. ducklake:postgres:host=db.internal "
                 "dbname=lake user=pipeline"
             )
+        start = text(PIPELINE_START)
         return cls(
             base_url=text(HYPER_BASE_URL),
             clients_file=Path(clients_file) if clients_file else None,
@@ -231,6 +239,7 @@ class Settings:
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),
             simulator_base_currency=(text(PIPELINE_SIMULATOR_BASE_CURRENCY) or "ILS").upper(),
             dagster_home=Path(dagster_home) if dagster_home else None,
+            pipeline_start=None if start is None else _parse_start(start),
         )
 
 
@@ -316,6 +325,29 @@ def _without_userinfo(url: str) -> str:
     if "@" in rest.split("/", 1)[0]:
         rest = "***@" + rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
+
+
+def _parse_start(text: str) -> datetime:
+    """`PIPELINE_START`: an ISO-8601 date or instant, UTC when it carries no offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"{PIPELINE_START}={text!r} is not an ISO-8601 date or instant "
+            "(e.g. 2026-11-01 or 2026-11-01T00:00Z)"
+        ) from None
+    return value
+
+
+def _check_start(value: datetime) -> datetime:
+    """A start in UTC that has already begun (a future start would leave no slot to poll)."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if value > datetime.now(UTC):
+        raise ConfigurationError(
+            f"{PIPELINE_START}={value.isoformat()} is in the future; the first partition must "
+            "have started (unset it to start at the database's first slot)"
+        )
+    return value
 
 
 # (low, high) of each of the five cron fields: minute, hour, day of month, month, day of week.

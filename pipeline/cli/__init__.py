@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.cli.common import db_argument, parse_instant
 from pipeline.settings import ConfigurationError, Settings, load_dotenv_file
-from pipeline.store.database import DatabaseBusy, DatabaseMissing
+from pipeline.store.database import DatabaseBusy, DatabaseMissing, SchemaTooNew
 from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipeline.cli.raw",
     "pipeline.cli.analytics",
     "pipeline.cli.sql",
+    "pipeline.cli.instance",
 )
 
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     except RunLocked as exc:  # another run holds the database (pipeline.store.lock)
         print(f"pipeline {args.command}: {exc}", file=sys.stderr)
         return 3
-    except (DatabaseMissing, DatabaseBusy) as exc:
+    except (DatabaseMissing, DatabaseBusy, SchemaTooNew) as exc:
         print(f"pipeline {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -148,6 +149,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         current_slot_key,
         dagster_instance,
         failure_message,
+        instance_home,
         run_poll_job,
         slot_keys_between,
     )
@@ -181,6 +183,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         return 1
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(demo_summary(settings.db_path, seconds=seconds))
+    print(f"  dagster:     DAGSTER_HOME={instance_home(settings).resolve()} uv run dg dev")
     if report:
         from pipeline.analytics.report import build_report
 

@@ -25,6 +25,7 @@ _NOT_HYPER_CONFIG = frozenset(
         "lake_data_path",
         "poll_cron",
         "dagster_home",
+        "pipeline_start",
     }
 )
 

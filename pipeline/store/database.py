@@ -25,6 +25,8 @@ import duckdb
 from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_READ_WAIT_SECONDS
 from pipeline.store.lake import apply_lake_ddl, is_lake, lake_ddl, lake_for, open_lake
 from pipeline.store.lock import run_lock
+from pipeline.store.migrations import SchemaTooNew as SchemaTooNew  # the CLI maps it to exit 2
+from pipeline.store.migrations import prepare_schema, require_known
 from pipeline.store.sqlfiles import load_sql, sql_names
 
 if TYPE_CHECKING:
@@ -101,6 +103,8 @@ def connect(
         DatabaseMissing: read-only, and there is no database at `path`.
         DatabaseBusy: the file stayed locked by another process for the whole wait.
         ConfigurationError: a malformed DuckLake URL, or a lake that cannot be attached.
+        SchemaTooNew: a newer release wrote the file (checked on every open: another process
+            may have upgraded it since this one last looked).
     """
     lake = lake_for(path, lake_data_path)
     if lake is not None:
@@ -113,13 +117,23 @@ def connect(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_waiting(path, read_only=read_only, wait_seconds=wait_seconds, on_wait=on_wait)
-    configure(con)
-    if not read_only:
-        key = (str(path.resolve()), os.stat(path).st_ino)
-        if key not in _PREPARED:
-            apply_ddl(con)
-            _PREPARED.add(key)
+    try:
+        configure(con)
+        _check_schema(con, path, read_only=read_only)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Refuse a newer schema; a writer upgrades an older one, once per process and file."""
+    key = (str(path.resolve()), os.stat(path).st_ino)
+    if read_only or key in _PREPARED:
+        require_known(con, path)
+        return
+    apply_ddl(con, path)
+    _PREPARED.add(key)
 
 
 def _open_waiting(
@@ -158,10 +172,15 @@ def ddl_statements() -> list[str]:
     return [load_sql(name) for name in sql_names("ddl") + sql_names("views")]
 
 
-def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables (and views, when present); every statement is idempotent."""
-    for statement in ddl_statements():
-        con.execute(statement)
+def apply_ddl(con: duckdb.DuckDBPyConnection, path: Path | str = "the database") -> None:
+    """Bring the schema to this release's version (pipeline.store.migrations), then the views.
+
+    Raises:
+        SchemaTooNew: the database is newer than this release.
+    """
+    prepare_schema(con, path)
+    for name in sql_names("views"):
+        con.execute(load_sql(name))
 
 
 def _apply_lake_ddl(con: duckdb.DuckDBPyConnection) -> None:

@@ -240,3 +240,64 @@ def test_a_bad_setting_is_one_line_and_exit_2(
     assert named in lines[0]
     assert "Traceback" not in out + err
     assert "s3cretPw" not in out + err
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            table: con.execute(f"select count(*) from {table}").fetchone()[0]  # type: ignore[index]
+            for table in ("raw_responses", "fetch_attempts", "balance_snapshots", "balance_lines")
+        }
+    finally:
+        con.close()
+
+
+def test_an_overflowing_body_rejects_only_itself_live_and_from_an_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Balance 999…9.99999999 with Cash -999…9.99999999: each fits, Balance - Cash does not."""
+    creds = demo_credentials(CONFIG)[:5]
+    bad = creds[2].client_number
+    config = SimulatorConfig(faults=FaultPlan(clients={bad: "overflow"}))
+    for name in list(os.environ):
+        if name.startswith(("HYPER_", "PIPELINE_")) or name == "DAGSTER_HOME":
+            monkeypatch.delenv(name)
+    db = tmp_path / "live.duckdb"
+    monkeypatch.setenv("PIPELINE_DB", str(db))
+    monkeypatch.setenv("HYPER_CLIENTS_FILE", str(clients_file(tmp_path / "c.csv")))
+    monkeypatch.setenv("HYPER_RATE_LIMIT_PER_MINUTE", "0")
+    with SimulatorServer(config) as live:
+        monkeypatch.setenv("HYPER_BASE_URL", live.url)
+        assert main(["run"]) == 0
+        after_first = table_counts(db)
+        # A re-run asks only the rejected client again (failed clients are retried in their
+        # slot); its answer is rejected again and nothing else changes.
+        assert main(["run"]) == 0
+        after_second = table_counts(db)
+        assert after_second["balance_snapshots"] == after_first["balance_snapshots"]
+        assert after_second["balance_lines"] == after_first["balance_lines"]
+        assert after_second["fetch_attempts"] == after_first["fetch_attempts"] + 1
+    con = duckdb.connect(str(db), read_only=True)
+    outcome, error = con.execute(
+        "select outcome, error from fetch_attempts where client_number = ?", [bad]
+    ).fetchone()  # type: ignore[misc]
+    snapshotted = {
+        r[0] for r in con.execute("select client_number from balance_snapshots").fetchall()
+    }
+    con.close()
+    assert outcome == "invalid_response" and "does not fit DECIMAL(38,8)" in error
+    assert snapshotted == {c.client_number for c in creds} - {bad}
+
+    # The same answers from an archive: imported and replayed, the good ones land again.
+    archive = tmp_path / "answers.ndjson"
+    assert main(["raw", "export", "--out", str(archive)]) == 0
+    fresh = tmp_path / "fresh.duckdb"
+    assert main(["raw", "import", str(archive), "--db", str(fresh)]) == 0
+    assert main(["replay", "--db", str(fresh)]) == 0
+    assert main(["replay", "--db", str(fresh)]) == 0  # twice: nothing changes
+    con = duckdb.connect(str(fresh), read_only=True)
+    replayed = {r[0] for r in con.execute("select client_number from balance_snapshots").fetchall()}
+    con.close()
+    assert replayed == snapshotted
+    assert "Traceback" not in capsys.readouterr().err

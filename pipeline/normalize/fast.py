@@ -203,9 +203,16 @@ def _round(gated: pl.DataFrame, bases: list[str]) -> _Round:
             lines.filter(pl.col("_line_base").is_null())["_row"],
         ]
     ).unique()
-    flagged = snapshots.filter(
-        pl.col("currency_twice") | (pl.col("_no_data") & (pl.col("response_code") == 0))
-    )["_row"]
+    flagged = pl.concat(
+        [
+            snapshots.filter(
+                pl.col("currency_twice") | (pl.col("_no_data") & (pl.col("response_code") == 0))
+            )["_row"],
+            # from_json turns a number it cannot hold (30 integer digits at the type's edge,
+            # measured) into NULL without a word: the strict parser decides those bodies.
+            lines.filter(pl.col("balance").is_null() | pl.col("cash").is_null())["_row"],
+        ]
+    )
     if len(bases) == 1:
         # One base declared: every found total and value has it, so nothing is mixed.
         body_base = pl.when(pl.col("has_total_key") | (pl.col("line_count") > 0)).then(

@@ -160,14 +160,37 @@ def ddl_statements() -> list[str]:
 
 def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables (and views, when present); every statement is idempotent."""
+    migrate_clients_table(con)
     for statement in ddl_statements():
         con.execute(statement)
 
 
 def _apply_lake_ddl(con: duckdb.DuckDBPyConnection) -> None:
     # The same files: tables without the key constraints DuckLake rejects, views unchanged.
+    migrate_clients_table(con)
     tables = [lake_ddl(load_sql(name)) for name in sql_names("ddl")]
     apply_lake_ddl(con, tables + [load_sql(name) for name in sql_names("views")])
+
+
+def migrate_clients_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn a store's `clients` TABLE (before client_sightings) into sightings, once.
+
+    The DDL then creates `clients` as a view of the sightings; a store already upgraded (or
+    new) has no such table and is left alone.
+    """
+    row = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and schema_name = 'main' "
+        "and table_name = 'clients'"
+    ).fetchone()
+    if row and row[0]:
+        con.execute("begin transaction")
+        try:
+            con.execute(load_sql("store/migrate_clients_table"))
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,7 @@ class Store:
             [
                 "store/insert_raw_responses",
                 "store/insert_fetch_attempts",
-                "store/upsert_clients",
+                "store/insert_client_sightings",
             ],
         )
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,10 +23,12 @@ from pipeline.rounds.landing import Lander
 from pipeline.rounds.poll import poll_slots
 from pipeline.rounds.shards import hash_part, parse_shard, select_shard
 from pipeline.rounds.source import make_client
-from pipeline.settings import ConfigurationError, Settings
+from pipeline.settings import ConfigurationError, Settings, child_environment
 from pipeline.simulator import SimulatorConfig, SimulatorServer, demo_credentials
+from pipeline.simulator.credentials import write_credentials_csv
 from pipeline.store import Database
 from pipeline.store.database import connect
+from pipeline.store.store import Store
 from tests.pg import LakeFixture
 
 SLOT = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -231,3 +237,95 @@ def test_egress_settings_are_validated(env: dict[str, str], message: str) -> Non
     with pytest.raises(ConfigurationError, match=message) as caught:
         Settings.from_env(env)
     assert "secret" not in str(caught.value)
+
+
+# --- done when: four shards at once into one lake, an analyst reading meanwhile ---------------
+
+SHARDS = 4
+EXTRA_CLIENTS = 900  # ≥ 200 clients in every hash part (checked below)
+
+
+def _pipeline(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    # Output to a file: a full pipe would stall a shard that writes progress.
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", *args], env=env, stdout=out, stderr=out
+        )
+
+
+def _run_shards(env: dict[str, str], logs: Path) -> tuple[list[tuple[int, str]], list[int]]:
+    """Start every shard at once; query the lake in a loop until they all end."""
+    logs.mkdir(exist_ok=True)
+    shards = [
+        _pipeline(["run", "--shard", f"{k}/{SHARDS}"], env, logs / f"shard{k}.log")
+        for k in range(1, 1 + SHARDS)
+    ]
+    reads: list[int] = []
+    while any(p.poll() is None for p in shards) or not reads:
+        log = logs / f"read{len(reads)}.log"
+        reader = _pipeline(["query", "largest_locked", "--format", "csv"], env, log)
+        reads.append(reader.wait(timeout=120))
+        assert reads[-1] == 0, log.read_text()[-2000:]
+    return [
+        (p.wait(timeout=300), (logs / f"shard{k}.log").read_text()[-2000:])
+        for k, p in enumerate(shards, start=1)
+    ], reads
+
+
+@pytest.mark.slow
+def test_four_shards_poll_one_simulator_into_one_lake_while_an_analyst_reads(
+    lake: LakeFixture, tmp_path: Path
+) -> None:
+    config = SimulatorConfig(n_extra_clients=EXTRA_CLIENTS)
+    clients_file = write_credentials_csv(tmp_path / "clients.csv", config)
+    numbers = {c.client_number for c in demo_credentials(config)}
+    parts = Counter(hash_part(n, SHARDS) for n in numbers)
+    assert min(parts.values()) >= 200, parts
+    # The lake exists before the analyst's first read (a reader never creates one).
+    con = connect(lake.url, lake_data_path=str(lake.data_path))
+    with SimulatorServer(config) as server:
+        env = child_environment(
+            {
+                "PIPELINE_DB": lake.url,
+                "PIPELINE_LAKE_DATA_PATH": str(lake.data_path),
+                "HYPER_BASE_URL": server.url,
+                "HYPER_CLIENTS_FILE": str(clients_file),
+                "HYPER_RATE_LIMIT_PER_MINUTE": "0",
+                "HYPER_TOKEN_STATE_FILE": str(tmp_path / "tokens.json"),
+            }
+        )
+        env.pop("DAGSTER_HOME", None)  # an ephemeral Dagster instance per shard
+        started = time.perf_counter()
+        results, reads = _run_shards(env, tmp_path / "first")
+        first_seconds = time.perf_counter() - started
+        assert [rc for rc, _ in results] == [0] * SHARDS, results
+        first_reads = len(reads)
+
+        per_client = _per_client_snapshots(con)
+        assert per_client == dict.fromkeys(numbers, 1)
+        duplicates = con.execute(
+            """
+            select
+                (select count(*) - count(distinct (client_number, slot_start))
+                 from balance_snapshots),
+                (select count(*) - count(distinct (client_number, slot_start, currency))
+                 from balance_lines),
+                (select count(*) - count(distinct raw_id) from raw_responses),
+                (select count(*) - count(distinct (run_id, slot_start, client_number, attempt))
+                 from fetch_attempts),
+                (select count(*) - count(distinct client_number) from clients)
+            """
+        ).fetchone()
+        assert duplicates == (0, 0, 0, 0, 0)
+        assert con.execute("select count(*) from clients").fetchone() == (len(numbers),)
+        sightings = "select count(*) from client_sightings"
+        before = (Store(con).table_counts(), con.execute(sightings).fetchone())
+
+        # Every shard again, in the same slot: every client is complete, nothing is asked twice.
+        results, reads = _run_shards(env, tmp_path / "again")
+        assert [rc for rc, _ in results] == [0] * SHARDS, results
+        assert (Store(con).table_counts(), con.execute(sightings).fetchone()) == before
+    print(
+        f"\n{SHARDS} shards, {len(numbers)} clients: first round {first_seconds:.1f} s, "
+        f"{first_reads} + {len(reads)} analyst reads meanwhile, all answered"
+    )

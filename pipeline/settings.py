@@ -7,6 +7,7 @@ which the CLI turns into exit status 2.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -38,6 +39,9 @@ PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
 PIPELINE_SIMULATOR_BASE_CURRENCY = "PIPELINE_SIMULATOR_BASE_CURRENCY"
 PIPELINE_CLIENT = "PIPELINE_CLIENT"
 DAGSTER_HOME = "DAGSTER_HOME"
+# A shard's egress: the local address its requests leave from, or the proxy they go through.
+HYPER_SOURCE_ADDRESS = "HYPER_SOURCE_ADDRESS"
+HYPER_PROXY_URL = "HYPER_PROXY_URL"
 
 DEFAULT_DB = "data/balances.duckdb"
 # A DuckLake whose catalog is in PostgreSQL: `ducklake:postgres:<libpq key=value conninfo>`.
@@ -104,6 +108,10 @@ class Settings:
     # The first poll slot Dagster shows as a partition; None: the database's first slot, or
     # the start of the current UTC day for a database without any (pipeline.defs.partitions).
     pipeline_start: datetime | None = None
+    # A shard's egress (the vendor budgets requests per calling IP): the local IP address to
+    # send from, or an http(s) proxy URL; at most one, None: the host's default route.
+    source_address: str | None = None
+    proxy_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -132,6 +140,7 @@ class Settings:
                 f"of {', '.join(SIMULATOR_BASE_CURRENCIES)}"
             )
         _check_cron(self.poll_cron)
+        _check_egress(self.source_address, self.proxy_url)
         if lake_conninfo(str(self.db_path)) is None and self.lake_data_path is not None:
             raise ConfigurationError(
                 f"{PIPELINE_LAKE_DATA_PATH} is set but {PIPELINE_DB} is not a DuckLake URL "
@@ -240,6 +249,8 @@ class Settings:
             simulator_base_currency=(text(PIPELINE_SIMULATOR_BASE_CURRENCY) or "ILS").upper(),
             dagster_home=Path(dagster_home) if dagster_home else None,
             pipeline_start=None if start is None else _parse_start(start),
+            source_address=text(HYPER_SOURCE_ADDRESS),
+            proxy_url=text(HYPER_PROXY_URL),
         )
 
 
@@ -318,6 +329,32 @@ def _check_url(url: str) -> str:
             "authenticates with the clients file and HYPER_ACCESS_TOKEN"
         )
     return url
+
+
+def _check_egress(source_address: str | None, proxy_url: str | None) -> None:
+    """One egress at most: a literal IP address of this host, or an http(s) proxy URL."""
+    if source_address is not None and proxy_url is not None:
+        raise ConfigurationError(
+            f"set {HYPER_SOURCE_ADDRESS} or {HYPER_PROXY_URL}, not both: a shard has one egress"
+        )
+    if source_address is not None:
+        try:
+            ipaddress.ip_address(source_address)
+        except ValueError:
+            raise ConfigurationError(
+                f"{HYPER_SOURCE_ADDRESS}={source_address!r} is not an IP address (one of this "
+                "host's addresses, e.g. 203.0.113.7)"
+            ) from None
+    if proxy_url is not None:
+        parts = urlsplit(proxy_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"{HYPER_PROXY_URL}={_without_userinfo(proxy_url)!r} must start with http:// or "
+                "https:// and name a host"
+            )
+        if parts.username is not None or parts.password is not None:
+            # It would reach every log line that names the egress; allow-list the host instead.
+            raise ConfigurationError(f"{HYPER_PROXY_URL} must not carry credentials (user:pw@)")
 
 
 def _without_userinfo(url: str) -> str:

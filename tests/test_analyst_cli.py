@@ -30,7 +30,7 @@ def test_sql_answers_read_only_and_refuses_writes_in_one_line(
 ) -> None:
     rows = query_json(capsys, "sql", "select count(*) as n from latest_balances", "--db", db)
     assert rows[0]["n"] > 0
-    assert main(["sql", "delete from clients", "--db", db]) == 2
+    assert main(["sql", "delete from balance_snapshots", "--db", db]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "read-only" in err[0]
     assert main(["sql", "selec 1", "--db", db]) == 2

@@ -42,7 +42,7 @@ def test_every_table_view_and_column_is_in_the_dictionary() -> None:
 
 def test_types_come_from_the_database_and_meanings_from_the_sql_comments() -> None:
     con = _schema()
-    con.execute("alter table clients add column region varchar")
+    con.execute("alter table client_sightings add column region varchar")
     text = render(con)
     assert "| `region` | `VARCHAR` |" in text  # DESCRIBE, not a copy of the DDL text
     assert "| `balance` | `DECIMAL(38,8)` | not null | quantity held (Balance), exact |" in text

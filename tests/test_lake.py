@@ -33,9 +33,9 @@ CONTRACT_TABLES = [
     "fetch_attempts",
     "balance_snapshots",
     "balance_lines",
-    "clients",
+    "client_sightings",  # `clients` is a view over it
 ]
-VIEWS = [name.split("/", 1)[1].split("_", 1)[1] for name in sql_names("views")]
+VIEWS = [name.split("/", 1)[1].split("_", 1)[1] for name in sql_names("views")] + ["clients"]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, ...]]:

@@ -18,6 +18,7 @@ from pipeline.store.migrations import (
     latest_version,
     migrations,
     prepare_schema,
+    run_migration,
 )
 
 # The DDL as of commit 4319568, the last layout without a schema version (tests/fixtures).
@@ -129,7 +130,7 @@ def test_every_migration_is_idempotent(tmp_path: Path) -> None:
     try:
         before = schema(con)
         for migration in migrations():
-            con.execute(migration.sql)
+            run_migration(con, migration)
         assert schema(con) == before
     finally:
         con.close()

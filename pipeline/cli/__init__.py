@@ -40,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     db_argument(run)
-    run.set_defaults(handler=lambda args, settings: _run(settings))
+    run.add_argument(
+        "--shard",
+        default=None,
+        metavar="NAME|K/N",
+        help="poll only the clients whose clients-file `shard` column is NAME, or part K of N "
+        "of a stable hash of the client number (one process per egress; see the README)",
+    )
+    run.set_defaults(handler=lambda args, settings: _run(settings, shard=args.shard))
     demo = commands.add_parser(
         "demo",
         help="backfill N days of hourly history from the embedded simulator",
@@ -112,7 +119,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     return simulate_main([a for a in args.args if a != "--"], settings=settings)
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, shard: str | None = None) -> int:
     from pipeline.cli.progress import progress_bar
     from pipeline.cli.summaries import round_summary
     from pipeline.defs.launch import (
@@ -121,14 +128,19 @@ def _run(settings: Settings) -> int:
         failure_message,
         run_poll_job,
     )
+    from pipeline.rounds.shards import parse_shard, select_shard
     from pipeline.rounds.source import open_source
 
+    chosen = parse_shard(shard) if shard is not None else None
     key = current_slot_key(settings)
     # Open the source here, once: the clients file is read and the instance's alive check
     # made once per run, and a bad setting fails with one line before Dagster starts.
     with open_source(settings) as source:
+        if chosen is not None:
+            source = replace(source, credentials=select_shard(source.credentials, chosen))
         print(
-            f"polling slot {key} against {settings.display_url} into {settings.db_path}",
+            f"polling slot {key} against {settings.display_url} into {settings.db_path}"
+            + (f" (shard {chosen}: {len(source.credentials)} clients)" if chosen else ""),
             file=sys.stderr,
         )
         with progress_bar("client") as progress, dagster_instance(settings) as instance:

@@ -17,10 +17,12 @@ class Credential:
     client_number: int
     api_password: str = field(repr=False)
     label: str | None = None
+    # The shard (egress) that polls it, from the file's optional fourth column.
+    shard: str | None = None
 
 
 def load_credentials(path: Path) -> list[Credential]:
-    """Read `client_number,api_password[,label]` rows; a header row is optional.
+    """Read `client_number,api_password[,label[,shard]]` rows; a header row is optional.
 
     Raises:
         ConfigurationError: the file is missing, empty, or a row is malformed. The message
@@ -51,9 +53,9 @@ def load_credentials(path: Path) -> list[Credential]:
                 continue
             if line_no == 1 and row[0].strip().lower() == "client_number":
                 continue
-            if len(row) < 2 or len(row) > 3:
+            if len(row) < 2 or len(row) > 4:
                 raise ConfigurationError(
-                    f"{path}:{line_no}: expected client_number,api_password[,label] "
+                    f"{path}:{line_no}: expected client_number,api_password[,label[,shard]] "
                     f"but found {len(row)} fields"
                 )
             number_text, password = row[0].strip(), row[1].strip()
@@ -69,8 +71,9 @@ def load_credentials(path: Path) -> list[Credential]:
             if number in seen:
                 raise ConfigurationError(f"{path}:{line_no}: client {number} is listed twice")
             seen.add(number)
-            label = row[2].strip() if len(row) == 3 and row[2].strip() else None
-            credentials.append(Credential(number, password, label))
+            label = row[2].strip() if len(row) >= 3 and row[2].strip() else None
+            shard = row[3].strip() if len(row) == 4 and row[3].strip() else None
+            credentials.append(Credential(number, password, label, shard))
     if not credentials:
         raise ConfigurationError(f"clients file {path} lists no clients")
     return credentials

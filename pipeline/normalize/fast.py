@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 
 import duckdb
@@ -270,3 +271,23 @@ def parse_fast(raw: pl.DataFrame) -> FastParsed:
         gated = gated.filter(pl.col("_row").is_in(retry))
     strict_rows += gated["_row"].to_list()
     return FastParsed(pl.concat(snapshots), pl.concat(lines), sorted(strict_rows))
+
+
+# The probe the fast route must pass before it may be used: a number a float64 cannot hold,
+# through `from_json` into DECIMAL(38,8). DuckDB 2.0 parses it exactly; 1.5.5 (the version the
+# DuckLake extensions need) goes through a double and returns …12345344.
+_PROBE_TEXT = "150000000000.12345678"
+
+
+@cache
+def from_json_is_exact() -> bool:
+    """Whether this DuckDB's typed `from_json` keeps DECIMAL(38,8) exact (measured, once)."""
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            'select (from_json($doc, \'{"a": "DECIMAL(38,8)"}\')).a::varchar',
+            {"doc": f'{{"a": {_PROBE_TEXT}}}'},
+        ).fetchone()
+    finally:
+        con.close()
+    return row is not None and row[0] == _PROBE_TEXT

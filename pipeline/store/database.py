@@ -220,13 +220,24 @@ class Database:
             DatabaseBusy: a reader (or a foreign writer) held the file for the whole wait.
             RunLocked: another run of ours held the run lock for the whole lock timeout.
         """
-        from pipeline.store.store import Store  # store.py imports this module: import late
+        from pipeline.store.store import (
+            INGEST_LOCK_KEY,
+            Store,  # store.py imports this module: import late
+            advisory_lock,
+        )
 
         wait = self.lock_timeout_seconds if wait_seconds is None else wait_seconds
+        lake = lake_for(self.path, self.lake_data_path)
         with self._run_lock():
             con = connect(self.path, wait_seconds=wait, lake_data_path=self.lake_data_path)
             try:
-                yield Store(con)
+                # Shards ingesting one slot must take turns on a lake (no keys there).
+                yield Store(
+                    con,
+                    ingest_lock=None
+                    if lake is None
+                    else (lambda: advisory_lock(lake.conninfo, INGEST_LOCK_KEY)),
+                )
             finally:
                 con.close()
 

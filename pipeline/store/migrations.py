@@ -30,11 +30,30 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer release; reading or writing it could misbehave."""
 
 
+# A migration whose change cannot be written idempotently in SQL (a table replaced by a view
+# of the same name) declares when it applies: `-- guard: <query answering one boolean>`.
+_GUARD = re.compile(r"^-- guard: (.+)$", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def guard(self) -> str | None:
+        match = _GUARD.search(self.sql)
+        return match.group(1) if match else None
+
+
+def run_migration(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
+    """Execute a migration's SQL, unless its guard says the database needs none of it."""
+    if migration.guard is not None:
+        row = con.execute(migration.guard).fetchone()
+        if not (row and row[0]):
+            return
+    con.execute(migration.sql)
 
 
 @cache
@@ -131,7 +150,7 @@ def _create(con: duckdb.DuckDBPyConnection, steps: Sequence[Migration]) -> None:
 def _apply(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
     with _transaction(con):
         con.execute(load_sql(SCHEMA_VERSION_DDL))
-        con.execute(migration.sql)
+        run_migration(con, migration)
         _stamp(con, migration)
 
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import polars as pl
+import psycopg2
 import pyarrow as pa
 
 from pipeline.hyper.models import Exchange
 from pipeline.normalize import NormalizedBatch
 from pipeline.normalize.outcomes import Classified
 from pipeline.store.sqlfiles import load_sql
+
+# The PostgreSQL advisory lock (in a lake's catalog database) that snapshot appends take, one at
+# a time: DuckLake has no keys, and two shards ingesting the same slot at once both pass the
+# anti-join and both insert (measured: 40 duplicate snapshots of 914 with four shards).
+INGEST_LOCK_KEY = 0x6879706572_696E  # "hyper" "in"
 
 UTC_TS = pl.Datetime("us", "UTC")
 RAW_ROW_SCHEMA = pl.Schema(
@@ -157,11 +163,34 @@ def landing_batch(
     return LandingBatch(raw, attempts, clients)
 
 
-class Store:
-    """The pipeline's writer over one open DuckDB connection (a short session)."""
+@contextmanager
+def advisory_lock(conninfo: str, key: int) -> Iterator[None]:
+    """Hold PostgreSQL advisory lock `key` for the block; the session's end releases it."""
+    session = psycopg2.connect(conninfo)
+    try:
+        session.autocommit = True
+        with session.cursor() as cur:
+            cur.execute("select pg_advisory_lock(%s)", (key,))
+        yield
+    finally:
+        session.close()
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+
+class Store:
+    """The pipeline's writer over one open DuckDB connection (a short session).
+
+    `ingest_lock` (on a lake) makes snapshot appends take turns across processes; a DuckDB
+    file admits one writing process anyway.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        ingest_lock: Callable[[], AbstractContextManager[None]] | None = None,
+    ) -> None:
         self.con = con
+        self.ingest_lock = ingest_lock or nullcontext
 
     def _run(self, name: str, params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
         # Every statement goes through here, by file name: one place to trace or interrupt.
@@ -196,7 +225,7 @@ class Store:
             [
                 "store/insert_raw_responses",
                 "store/insert_fetch_attempts",
-                "store/upsert_clients",
+                "store/insert_client_sightings",
             ],
         )
 
@@ -243,7 +272,8 @@ class Store:
         if batch.snapshots.is_empty():
             return 0, 0
         frames = {"incoming_snapshots": batch.snapshots, "incoming_lines": batch.lines}
-        with self.transaction(frames):
+        # The lock before the transaction: its snapshot then sees every earlier append.
+        with self.ingest_lock(), self.transaction(frames):
             self._run("store/stage_fresh_snapshots")
             snapshots = self._count("store/insert_snapshots")
             lines = self._count("store/insert_lines")

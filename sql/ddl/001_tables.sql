@@ -71,10 +71,4 @@ create table if not exists balance_lines (
     implied_rate    double                   -- value_base / balance; NULL when balance is 0
 );
 
--- clients: every client the pipeline has polled (never its password).
-create table if not exists clients (
-    client_number   bigint primary key,      -- the client's number at the broker
-    label           varchar,                 -- the label from the clients file
-    first_seen      timestamptz not null,    -- the first slot it was polled in
-    last_seen       timestamptz not null     -- the last slot it was polled in
-);
+-- clients: see 003_client_sightings.sql (append-only sightings, and a view named clients).

@@ -26,11 +26,14 @@ import sqlalchemy
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from filelock import FileLock
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 # Where DagsterSqliteStorage keeps the event log of a folder (dagster._core.instance.ref).
 EVENT_LOG_DIR = Path("history") / "runs"
+INIT_LOCK = ".pipeline-init.lock"
+INIT_LOCK_TIMEOUT_SECONDS = 120.0
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -87,19 +90,22 @@ def _synchronous_normal(connection: sqlite3.Connection, _record: object) -> None
 def persistent_instance(home: Path) -> Iterator[dg.DagsterInstance]:
     """The instance kept in `home`, as `dg dev` with `DAGSTER_HOME=home` will open it."""
     home.mkdir(parents=True, exist_ok=True)
-    if (home / "dagster.yaml").exists():
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            yield instance
-        return
-    ref = InstanceRef.from_dir(
-        str(home),
-        overrides={
-            "event_log_storage": {
-                "module": __name__,
-                "class": PooledSqliteEventLogStorage.__name__,
-                "config": {"base_dir": str(home / EVENT_LOG_DIR)},
-            }
-        },
-    )
-    with dg.DagsterInstance.from_ref(ref) as instance:
+    # Two runs starting at once would both create the SQLite schema of a new folder, and
+    # Dagster's run storage fails on the loser ("table alembic_version already exists").
+    with FileLock(home / INIT_LOCK, timeout=INIT_LOCK_TIMEOUT_SECONDS):
+        if (home / "dagster.yaml").exists():
+            instance = dg.DagsterInstance.from_config(str(home))
+        else:
+            ref = InstanceRef.from_dir(
+                str(home),
+                overrides={
+                    "event_log_storage": {
+                        "module": __name__,
+                        "class": PooledSqliteEventLogStorage.__name__,
+                        "config": {"base_dir": str(home / EVENT_LOG_DIR)},
+                    }
+                },
+            )
+            instance = dg.DagsterInstance.from_ref(ref)
+    with instance:
         yield instance

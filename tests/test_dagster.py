@@ -191,7 +191,7 @@ def test_a_past_slot_against_a_live_instance_fails_clearly(tmp_path: Path, live_
 
 
 def test_the_schedule_polls_the_slot_in_progress() -> None:
-    defs = build_definitions(Settings())
+    defs = build_definitions(Settings(pipeline_start=START))
     schedule = defs.resolve_schedule_def("poll_schedule")
     assert schedule.cron_schedule == "0 * * * *"
     tick = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -213,7 +213,7 @@ def test_dg_check_defs_passes() -> None:
 
 
 def test_settings_change_the_partition_cadence() -> None:
-    settings = replace(Settings(), poll_cron="*/15 * * * *")
+    settings = replace(Settings(pipeline_start=START), poll_cron="*/15 * * * *")
     partitions = build_definitions(settings).resolve_job_def(POLL_JOB).partitions_def
     window = partitions.time_window_for_partition_key("2026-11-25-14:15")
     assert (window.end - window.start).total_seconds() == 15 * 60

@@ -183,3 +183,22 @@ def test_dg_list_defs_shows_the_pinned_graph() -> None:
     assert [s["name"] for s in listed["sensors"]] == ["analytics_automation_sensor"]
     kinds = {a["asset_key"]: set(a["kinds"]) for a in listed["assets"]}
     assert kinds["report"] == {"jupyter", "html"} and kinds["balance_lines"] == {"polars", "duckdb"}
+
+
+def test_the_cli_instance_folder_is_dagsters_own_with_a_pooled_event_log(tmp_path: Path) -> None:
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from pipeline.defs.instance import PooledSqliteEventLogStorage, persistent_instance
+
+    home = tmp_path / ".dagster"
+    with persistent_instance(home) as instance:
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        instance.report_runless_asset_event(dg.AssetMaterialization("balance_lines", partition="k"))
+    # What `dg dev` opens: the stock storage over the same files.
+    with dg.DagsterInstance.from_config(str(home)) as stock:
+        assert type(stock.event_log_storage) is SqliteEventLogStorage
+        assert stock.get_materialized_partitions(dg.AssetKey("balance_lines")) == {"k"}
+    # A folder configured by its owner is used as configured.
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with persistent_instance(home) as instance:
+        assert type(instance.event_log_storage) is SqliteEventLogStorage

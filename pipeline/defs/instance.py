@@ -10,7 +10,7 @@ schema are Dagster's own, so `dg dev` reads them with its stock storage.
 
 With `synchronous=NORMAL` in WAL mode a crash of the process loses nothing; a power cut may
 lose the last events of the run log (never balances: those are in DuckDB, committed by the
-pipeline itself). A folder with its own `dagster.yaml` is used as configured.
+pipeline itself). A folder whose `dagster.yaml` configures anything is used as configured.
 """
 
 from __future__ import annotations
@@ -23,14 +23,22 @@ from typing import Any
 
 import dagster as dg
 import sqlalchemy
+import yaml
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from filelock import FileLock
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 # Where DagsterSqliteStorage keeps the event log of a folder (dagster._core.instance.ref).
 EVENT_LOG_DIR = Path("history") / "runs"
+INIT_LOCK = ".pipeline-init.lock"
+DEFAULT_CONFIG = (
+    "# The pipeline's Dagster instance: Dagster's default SQLite storage in this folder.\n"
+    "# Add settings here to change it (the CLI then uses them as they are).\n"
+)
+INIT_LOCK_TIMEOUT_SECONDS = 120.0
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -87,19 +95,27 @@ def _synchronous_normal(connection: sqlite3.Connection, _record: object) -> None
 def persistent_instance(home: Path) -> Iterator[dg.DagsterInstance]:
     """The instance kept in `home`, as `dg dev` with `DAGSTER_HOME=home` will open it."""
     home.mkdir(parents=True, exist_ok=True)
-    if (home / "dagster.yaml").exists():
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            yield instance
-        return
-    ref = InstanceRef.from_dir(
-        str(home),
-        overrides={
-            "event_log_storage": {
-                "module": __name__,
-                "class": PooledSqliteEventLogStorage.__name__,
-                "config": {"base_dir": str(home / EVENT_LOG_DIR)},
-            }
-        },
-    )
-    with dg.DagsterInstance.from_ref(ref) as instance:
+    # Two runs starting at once would both create the SQLite schema of a new folder, and
+    # Dagster's run storage fails on the loser ("table alembic_version already exists").
+    with FileLock(home / INIT_LOCK, timeout=INIT_LOCK_TIMEOUT_SECONDS):
+        config = home / "dagster.yaml"
+        if not config.exists():
+            # An explicit (empty) configuration: Dagster's defaults, without the warning `dg dev`
+            # prints about a folder that has none.
+            config.write_text(DEFAULT_CONFIG, encoding="utf-8")
+        if yaml.safe_load(config.read_text(encoding="utf-8")):
+            instance = dg.DagsterInstance.from_config(str(home))  # configured: used as is
+        else:
+            ref = InstanceRef.from_dir(
+                str(home),
+                overrides={
+                    "event_log_storage": {
+                        "module": __name__,
+                        "class": PooledSqliteEventLogStorage.__name__,
+                        "config": {"base_dir": str(home / EVENT_LOG_DIR)},
+                    }
+                },
+            )
+            instance = dg.DagsterInstance.from_ref(ref)
+    with instance:
         yield instance

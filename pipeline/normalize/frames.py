@@ -177,7 +177,7 @@ def _finish(raw: pl.DataFrame, parsed: _Parsed) -> NormalizedBatch:
         _no_key=no_key,
         _lose=no_key | ~pl.struct(_KEY).is_first_distinct(),
     )
-    kept = snapshots.filter(~pl.col("_lose"))
+    kept = snapshots.filter(~pl.col("_lose"))  # sorted by _KEY, one row per key
     losers = snapshots.filter(pl.col("_lose")).select(
         "raw_id",
         *_KEY,
@@ -186,11 +186,15 @@ def _finish(raw: pl.DataFrame, parsed: _Parsed) -> NormalizedBatch:
     rejects = parsed.rejects
     parse_rejects = keys[rejects["_row"]].select("raw_id", *_KEY).with_columns(rejects["error"])
 
-    line_keys = kept.select("_row", *_KEY, "observed_at", "snapshot_id", "base_currency")
-    lines = parsed.lines.join(line_keys, on="_row", how="inner")  # the kept snapshots' lines
+    # The kept snapshots' lines, ordered by their snapshot's rank in key order, then currency:
+    # the same order as sorting by (client, slot, currency), for less than half the work.
+    line_keys = kept.select(
+        "_row", *_KEY, "observed_at", "snapshot_id", "base_currency", _rank=pl.int_range(pl.len())
+    )
+    lines = parsed.lines.join(line_keys, on="_row", how="inner").sort(["_rank", "currency"])
     return NormalizedBatch(
-        snapshots=kept.select(SNAPSHOT_SCHEMA.names()).sort(_KEY),
-        lines=lines.select(LINE_SCHEMA.names()).sort([*_KEY, "currency"]),
+        snapshots=kept.select(SNAPSHOT_SCHEMA.names()),
+        lines=lines.select(LINE_SCHEMA.names()),
         rejected=pl.concat([parse_rejects, losers]).sort([*_KEY, "raw_id"], nulls_last=True),
         extra_fields=dict(sorted(parsed.extra.items())),
         fast_bodies=parsed.fast_bodies,

@@ -1,0 +1,430 @@
+"""Ingest of stored bodies: the project's route against DuckDB's from_json and a naive loop.
+
+Builds a DuckDB file of `raw_responses` from the simulator's answers (`balance_body` for a
+1,000-client book over 24 hourly slots, then the same day replicated with later slots until
+the target number of lines), and times, each in its own process on its own copy of that file:
+
+- project:      the project's route in batches of slots: `Store.pending_raw` ->
+                `normalize_raw` (fast route, strict referee) -> `Store.append_snapshots`;
+- ingest_range: `pipeline.rounds.ingest.ingest_range` over the whole range at once;
+- from_json:    the reference: DuckDB's typed from_json in plain SQL writing both tables
+                (bench/sql/from_json_*.sql: no validation, base currency assumed);
+- naive:        `json.loads(parse_float=Decimal)` and one INSERT per row, on a sample.
+
+Exactness is verified on meme-coin balances before timing (12345678901234567890.12345678
+next to ...77, 0.00000001, 150000000000.12345678) for every route, and after timing the
+project's tables are compared row by row with the reference's. Prints a table, then ratios.
+
+    uv run python bench/ingest.py                # 1M lines (a few minutes on 2 cores)
+    uv run python bench/ingest.py --scale 5      # 5M lines
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipeline.normalize import RAW_SCHEMA, normalize_raw
+from pipeline.normalize.fast import structure
+from pipeline.rounds.ingest import ingest_range
+from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig
+from pipeline.simulator.clients import client_book
+from pipeline.simulator.responses import balance_body
+from pipeline.store import Store, connect, open_store
+
+SQL = Path(__file__).resolve().parent / "sql"
+BOOK_CLIENTS = 1_000
+BOOK_HOURS = 24
+BATCH_SLOTS = 96  # four days of a 1,000-client book: ~96k bodies, ~270k lines per batch
+MEME = {  # currency: (balance, value, cash); float64 would merge or round every one of them
+    "MEME": (
+        "12345678901234567890.12345678",
+        "150000000000000.01",
+        "12345678901234567890.12345677",
+    ),
+    "DUST": ("0.00000001", "0.00", "0.00000001"),
+    "PEPE": ("150000000000.12345678", "4686855.00", "150000000000.12345678"),
+}
+
+
+def sql(name: str) -> str:
+    return (SQL / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set. VmHWM, not ru_maxrss: ru_maxrss survives exec, so a
+    child would report its parent's size at fork time if that was larger."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+# --- the data -------------------------------------------------------------------------------
+
+
+def meme_body() -> str:
+    data = ", ".join(
+        f'{{"Currency": "{c}", "Balance": {b}, "Value_ILS": {v}, "Cash": {k}}}'
+        for c, (b, v, k) in MEME.items()
+    )
+    return (
+        '{"ResponseCode": 0, "ResponseMsgEng": "Client account is OK", "ERP_Account_Status": 5, '
+        f'"Web_Account_Status": 2, "Agency": 0, "Data": [{data}], '
+        '"Total_Floating_Balance_ILS": 150000004686855.01}'
+    )
+
+
+def seed_frame(bodies: list[tuple[int, datetime, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        bodies,
+        schema={
+            "client_number": pl.Int64,
+            "slot_start": RAW_SCHEMA["slot_start"],
+            "body": pl.String,
+        },
+        orient="row",
+    )
+
+
+def book_bodies() -> list[tuple[int, datetime, str]]:
+    """One day of hourly answers of a 1,000-client book (the simulator's demo clients first)."""
+    config = SimulatorConfig(n_extra_clients=BOOK_CLIENTS - 14)
+    numbers = list(client_book(config.seed, config.n_extra_clients))
+    slots = [SEED_EXAMPLE_INSTANT + timedelta(hours=h) for h in range(BOOK_HOURS)]
+    return [(n, s, balance_body(config, n, s)[1].decode()) for s in slots for n in numbers]
+
+
+def build_raw(path: Path, seed: list[tuple[int, datetime, str]], copies: int) -> int:
+    """Write `copies` days of `seed` into raw_responses of a new database; return the rows."""
+    con = connect(path)
+    try:
+        con.register("seed_raw", seed_frame(seed).to_arrow())
+        con.execute(sql("replicate_raw"), {"copies": copies})
+        con.execute("checkpoint")
+        return con.execute("select count(*) from raw_responses").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+# --- the routes -----------------------------------------------------------------------------
+
+
+def slot_range(store: Store) -> tuple[datetime, datetime]:
+    first, last = store.con.execute(
+        "select min(slot_start), max(slot_start) from raw_responses"
+    ).fetchall()[0]
+    return first, last + timedelta(hours=1)
+
+
+def route_project(db: Path, batch_slots: int = BATCH_SLOTS) -> dict[str, Any]:
+    """pending_raw -> normalize_raw -> append_snapshots, `batch_slots` slots at a time.
+
+    Fewer, larger batches mean fewer commits, and a commit that crosses DuckDB's WAL threshold
+    checkpoints (measured: half of the append time at 24 slots per batch).
+    """
+    timings = {"read": 0.0, "normalize": 0.0, "append": 0.0}
+    bodies = lines = fast = 0
+    with open_store(db) as store:
+        start, end = slot_range(store)
+        while start < end:
+            stop = min(start + timedelta(hours=batch_slots), end)
+            t0 = time.perf_counter()
+            raw = store.pending_raw(start, stop)
+            t1 = time.perf_counter()
+            batch = normalize_raw(raw)
+            t2 = time.perf_counter()
+            _, added = store.append_snapshots(batch)
+            t3 = time.perf_counter()
+            timings["read"] += t1 - t0
+            timings["normalize"] += t2 - t1
+            timings["append"] += t3 - t2
+            bodies, lines, fast = bodies + raw.height, lines + added, fast + batch.fast_bodies
+            start = stop
+    return {"bodies": bodies, "lines": lines, "fast_share": fast / max(bodies, 1), **timings}
+
+
+def route_ingest_range(db: Path) -> dict[str, Any]:
+    with open_store(db) as store:
+        summary = ingest_range(store, *slot_range(store))
+    return {"bodies": summary.raw_considered, "lines": summary.lines}
+
+
+def route_from_json(db: Path) -> dict[str, Any]:
+    con = connect(db)
+    try:
+        con.execute("begin transaction")
+        con.execute(sql("from_json_parse"), {"structure": structure(["ILS"])})
+        con.execute(sql("from_json_insert"))
+        con.execute("commit")
+        lines = con.execute("select count(*) from balance_lines").fetchall()[0][0]
+        bodies = con.execute("select count(*) from balance_snapshots").fetchall()[0][0]
+    finally:
+        con.close()
+    return {"bodies": bodies, "lines": lines}
+
+
+def route_naive(db: Path, sample: int) -> dict[str, Any]:
+    """json.loads(parse_float=Decimal) and a parameterized INSERT per snapshot and line."""
+    con = connect(db)
+    lines, parsing = 0, 0.0
+    try:
+        rows = con.execute(
+            "select raw_id, client_number, slot_start, observed_at, body from raw_responses "
+            "order by slot_start, client_number limit ?",
+            [sample],
+        ).fetchall()
+        con.execute("begin transaction")
+        for raw_id, client, slot, observed, body in rows:
+            t0 = time.perf_counter()
+            doc = json.loads(body, parse_float=Decimal)
+            parsing += time.perf_counter() - t0
+            code = int(doc["ResponseCode"])
+            data = doc.get("Data")
+            if code not in (0, 1) or (code == 0 and data is None):
+                continue
+            total_key = next((k for k in doc if k.startswith("Total_Floating_Balance_")), None)
+            base = total_key.rsplit("_", 1)[1] if total_key else None
+            con.execute(
+                f"insert into balance_snapshots values ({', '.join('?' * 16)})",
+                [
+                    client,
+                    slot,
+                    raw_id,
+                    observed,
+                    code,
+                    doc.get("ResponseMsgEng"),
+                    doc.get("ERP_Account_Status"),
+                    doc.get("ERP_Account_Status_Text"),
+                    doc.get("Web_Account_Status"),
+                    doc.get("Web_Account_Status_Text"),
+                    doc.get("Agency"),
+                    base,
+                    doc.get(total_key) if total_key else None,
+                    len(data or []),
+                    code != 0,
+                    raw_id,
+                ],
+            )
+            for item in data or []:
+                value = item[f"Value_{base}"]
+                balance, cash = Decimal(item["Balance"]), Decimal(item["Cash"])
+                rate = float(value) / float(balance) if balance else None
+                con.execute(
+                    "insert into balance_lines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        client,
+                        slot,
+                        item["Currency"],
+                        raw_id,
+                        observed,
+                        base,
+                        balance,
+                        value,
+                        cash,
+                        balance - cash,
+                        rate,
+                    ],
+                )
+                lines += 1
+        con.execute("commit")
+    finally:
+        con.close()
+    return {"bodies": len(rows), "lines": lines, "parse": parsing}
+
+
+ROUTES: dict[str, Callable[..., dict[str, Any]]] = {
+    "project": route_project,
+    "ingest_range": route_ingest_range,
+    "from_json": route_from_json,
+    "naive": route_naive,
+}
+
+
+def run_child(route: str, db: Path, option: int) -> None:
+    """Time one route in this (fresh) process and print its figures as one JSON line."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_at_start = usage.ru_utime + usage.ru_stime
+    started = time.perf_counter()
+    result = ROUTES[route](db, option) if option else ROUTES[route](db)
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # all threads: DuckDB's and polars' too
+    result |= {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_at_start,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+    print(json.dumps(result))
+
+
+def in_child(route: str, db: Path, option: int = 0) -> dict[str, Any]:
+    """Run one route in a fresh process: its own peak RSS, no warm caches from another route."""
+    args = [sys.executable, __file__, "--child", route, "--db", str(db), "--option", str(option)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"route {route} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def check_exact(workdir: Path) -> None:
+    """Every route must store the meme-coin amounts digit for digit (else timing is moot)."""
+    source = workdir / "meme.duckdb"
+    build_raw(source, [(900001, SEED_EXAMPLE_INSTANT, meme_body())], copies=1)
+    for route in ROUTES:
+        db = workdir / f"meme-{route}.duckdb"
+        shutil.copy(source, db)
+        in_child(route, db, option=10 if route == "naive" else 0)
+        con = duckdb.connect(str(db), read_only=True)
+        got = {
+            c: (b, v, k, lk)
+            for c, b, v, k, lk in con.execute(
+                "select currency, balance, value_base, cash, locked from balance_lines"
+            ).fetchall()
+        }
+        con.close()
+        expected = {
+            c: (Decimal(b), Decimal(v), Decimal(k), Decimal(b) - Decimal(k))
+            for c, (b, v, k) in MEME.items()
+        }
+        if got != expected:
+            raise SystemExit(f"route {route} is not exact: {got} != {expected}")
+    print(f"exactness: every route stores {', '.join(v[0] for v in MEME.values())} exactly")
+
+
+def check_same_tables(project: Path, reference: Path) -> None:
+    """The project's tables equal the reference's (implied_rate to 1e-12: two float paths)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{project}' as p (read_only)")
+    con.execute(f"attach '{reference}' as r (read_only)")
+    for table, columns in (
+        ("balance_snapshots", "* exclude (raw_id, snapshot_id)"),
+        ("balance_lines", "* exclude (implied_rate, snapshot_id)"),
+    ):
+        differ = con.execute(
+            f"select count(*) from ((select {columns} from p.{table} except all "
+            f"select {columns} from r.{table}) union all (select {columns} from r.{table} "
+            f"except all select {columns} from p.{table}))"
+        ).fetchall()[0][0]
+        if differ:
+            raise SystemExit(f"{table}: {differ} rows differ between project and reference")
+    far = con.execute(
+        "select count(*) from p.balance_lines as a join r.balance_lines as b "
+        "using (client_number, slot_start, currency) "
+        "where abs(a.implied_rate - b.implied_rate) > 1e-12 * abs(b.implied_rate)"
+    ).fetchall()[0][0]
+    con.close()
+    if far:
+        raise SystemExit(f"{far} implied rates differ between project and reference")
+    print("same result: the project's tables equal the from_json reference's, row for row")
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000, help="target lines at scale 1")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the target lines")
+    parser.add_argument("--naive-sample", type=int, default=1_000, help="bodies for the naive loop")
+    parser.add_argument("--batch-slots", type=int, default=BATCH_SLOTS, help="project batches")
+    parser.add_argument("--skip-ingest-range", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per route; the best counts")
+    parser.add_argument("--workdir", type=Path, help="keep the databases here")
+    parser.add_argument("--child", choices=sorted(ROUTES), help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--option", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.child, args.db, args.option)
+        return
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        check_exact(workdir)
+        started = time.perf_counter()
+        seed = book_bodies()
+        per_day = normalize_raw(
+            seed_frame(seed).with_columns(
+                raw_id=pl.int_range(pl.len()).cast(pl.String),
+                observed_at=pl.col("slot_start"),
+            )
+        ).lines.height
+        copies = max(1, round(args.lines * args.scale / per_day))
+        source = workdir / "raw.duckdb"
+        bodies = build_raw(source, seed, copies)
+        print(
+            f"data: {bodies:,} stored bodies ({copies} days x {len(seed):,}; "
+            f"{per_day * copies:,} lines) built in {time.perf_counter() - started:.0f} s"
+        )
+
+        routes = [r for r in ROUTES if not (r == "ingest_range" and args.skip_ingest_range)]
+        results: dict[str, dict[str, Any]] = {}
+        for _ in range(args.repeat):  # interleaved, so a busy moment hits every route alike
+            for route in routes:
+                db = workdir / f"{route}.duckdb"
+                shutil.copy(source, db)
+                option = {"naive": args.naive_sample, "project": args.batch_slots}.get(route, 0)
+                run = in_child(route, db, option)
+                if route not in results or run["seconds"] < results[route]["seconds"]:
+                    results[route] = run
+        check_same_tables(workdir / "project.duckdb", workdir / "from_json.duckdb")
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print(
+        f"{'route':<14}{'bodies':>11}{'lines':>11}{'seconds':>9}{'cpu s':>8}{'lines/s':>11}"
+        f"{'peak RSS':>10}"
+    )
+    for route, r in results.items():
+        r["rate"] = r["lines"] / r["seconds"]
+        r["cpu_rate"] = r["lines"] / r["cpu_seconds"]
+        print(
+            f"{route:<14}{r['bodies']:>11,}{r['lines']:>11,}{r['seconds']:>9.2f}"
+            f"{r['cpu_seconds']:>8.2f}{r['rate']:>11,.0f}{r['peak_rss_mb']:>8.0f}MB"
+        )
+    p = results["project"]
+    print(
+        f"project split: read {p['read']:.2f} s, normalize {p['normalize']:.2f} s, "
+        f"append {p['append']:.2f} s; {p['fast_share']:.1%} of bodies took the fast route"
+    )
+    n = results["naive"]
+    print(
+        f"naive split: json.loads {n['parse']:.2f} s ({n['lines'] / n['parse']:,.0f} lines/s), "
+        f"row inserts {n['seconds'] - n['parse']:.2f} s"
+    )
+    ref, naive = results["from_json"]["rate"], n["rate"]
+    extra = ""
+    if "ingest_range" in results:
+        extra = f", ingest_range/from_json {results['ingest_range']['rate'] / ref:.2f}"
+    cpu = p["cpu_rate"] / results["from_json"]["cpu_rate"]
+    print(
+        f"ratios: project/from_json {p['rate'] / ref:.2f} (target >= 0.5; per CPU second "
+        f"{cpu:.2f}), "
+        f"project/naive {p['rate'] / naive:.1f} (target >= 10){extra}, "
+        f"project peak RSS {p['peak_rss_mb']:.0f} MB (target < 1024)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -75,9 +75,9 @@ def load_clients(settings: Settings) -> list[Credential]:
 class SourceAddressAdapter(requests.adapters.HTTPAdapter):
     """Connections (direct or to a proxy) that leave from one local address: a shard's egress."""
 
-    def __init__(self, source_address: str, **kwargs: int) -> None:
+    def __init__(self, source_address: str, *, pool_maxsize: int) -> None:
         self.source_address = source_address
-        super().__init__(**kwargs)
+        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize)
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object
@@ -88,15 +88,14 @@ class SourceAddressAdapter(requests.adapters.HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: object) -> ProxyManager:
         proxy_kwargs["source_address"] = (self.source_address, 0)
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager: ProxyManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        return manager
 
 
 def bind_egress(session: requests.Session, settings: Settings, pool_size: int) -> None:
     """Send `session`'s requests from the shard's source address, or through its proxy."""
     if settings.source_address is not None:
-        adapter = SourceAddressAdapter(
-            settings.source_address, pool_connections=1, pool_maxsize=pool_size
-        )
+        adapter = SourceAddressAdapter(settings.source_address, pool_maxsize=pool_size)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
     if settings.proxy_url is not None:

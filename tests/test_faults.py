@@ -46,6 +46,7 @@ FINAL_OUTCOME = {
     "nan_token": "invalid_response",
     "invalid_utf8": "invalid_response",
     "oversize": "invalid_response",
+    "overflow": "invalid_response",  # Balance - Cash does not fit DECIMAL(38,8)
 }
 
 

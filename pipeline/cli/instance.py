@@ -10,6 +10,7 @@ from pipeline.settings import Settings
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = commands.add_parser(
         "check-instance",
+        aliases=["connect"],
         help="check HYPER_BASE_URL end to end (alive_check, bearer, one client) without landing",
         description=(
             "Reach the instance, run alive_check, and ask one client of the clients file for its "

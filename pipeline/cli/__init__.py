@@ -150,7 +150,7 @@ def _run(settings: Settings, *, shard: str | None = None) -> int:
     if not result.success:
         print(f"pipeline run: failed: {failure_message(result)}", file=sys.stderr)
         return 1
-    print(round_summary(settings.db_path, result.run_id))
+    print(round_summary(settings.db_path, result.run_id, wait_seconds=settings.read_wait_seconds))
     return 0
 
 
@@ -194,7 +194,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         print(f"pipeline demo: failed: {failure_message(result)}", file=sys.stderr)
         return 1
     seconds = (datetime.now(UTC) - started).total_seconds()
-    print(demo_summary(settings.db_path, seconds=seconds))
+    print(demo_summary(settings.db_path, seconds=seconds, wait_seconds=settings.read_wait_seconds))
     print(f"  dagster:     DAGSTER_HOME={instance_home(settings).resolve()} uv run dg dev")
     if report:
         from pipeline.analytics.report import build_report

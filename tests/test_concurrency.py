@@ -57,7 +57,14 @@ def hold_read_only(db: Path, seconds: float) -> subprocess.Popen[str]:
     """Another process (an analyst's kernel) holding a read-only connection open."""
     code = (
         "import duckdb, sys, time\n"
-        f"con = duckdb.connect({str(db)!r}, read_only=True)\n"
+        "deadline = time.monotonic() + 60\n"
+        "while True:\n"  # the writer may hold the file this instant: a moment later it won't
+        "    try:\n"
+        f"        con = duckdb.connect({str(db)!r}, read_only=True)\n"
+        "        break\n"
+        "    except duckdb.IOException:\n"
+        "        if time.monotonic() > deadline: raise\n"
+        "        time.sleep(0.05)\n"
         "print('holding', flush=True)\n"
         f"time.sleep({seconds})\n"
         "con.close()\n"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline.hyper import Credential, HyperClient
 from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.landing import Lander
 from pipeline.rounds.poll import poll_slots
 from pipeline.simulator import (
     SEED_EXAMPLE_INSTANT,
@@ -26,7 +27,7 @@ from pipeline.simulator import (
     SimulatorServer,
     demo_credentials,
 )
-from pipeline.store import open_store
+from pipeline.store import Database
 
 
 def main() -> None:
@@ -52,26 +53,28 @@ def main() -> None:
                 list(pool.map(lambda c, s=slot: hc.fetch_balance(c, as_of=s), creds))
         reference = time.perf_counter() - started
 
-        with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "b.duckdb") as store:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Database(Path(tmp) / "b.duckdb")
+            lander = Lander(db, "bench", {})
             started = time.perf_counter()
             poll_slots(
-                hc,
-                creds,
-                store,
-                slots=slots,
-                run_id="bench",
-                as_of_for=lambda s: s,
-                max_workers=args.workers,
+                hc, creds, lander, slots=slots, as_of_for=lambda s: s, max_workers=args.workers
             )
             polled = time.perf_counter() - started
             started = time.perf_counter()
-            ingested = ingest_range(store, slots[0], slots[-1] + timedelta(hours=1))
+            ingested = ingest_range(db, slots[0], slots[-1] + timedelta(hours=1))
             normalize = time.perf_counter() - started
 
     print(f"requests:            {requests_total} ({len(creds)} clients x {len(slots)} slots)")
     print(f"bare HTTP reference: {requests_total / reference:8.0f} requests/s")
     print(f"pipeline poll:       {requests_total / polled:8.0f} requests/s")
     print(f"poll / reference:    {reference / polled:8.2f} (1.00 = as fast as bare HTTP)")
+    stats = lander.stats
+    print(
+        f"landing:             {stats.batches} short write sessions, "
+        f"{stats.overhead_per_batch * 1000:.1f} ms each on average "
+        f"(longest {stats.longest_session * 1000:.0f} ms), {stats.spooled} spooled"
+    )
     print(
         f"normalize + append:  {ingested.lines / normalize:8.0f} lines/s "
         f"({ingested.snapshots} snapshots, {ingested.lines} lines in {normalize:.2f} s)"

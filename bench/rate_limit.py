@@ -20,11 +20,12 @@ from pathlib import Path
 from pipeline.hyper import Credential, HyperClient
 from pipeline.hyper.ratelimit import RequestPacer
 from pipeline.hyper.retry import RetryPolicy
+from pipeline.rounds.landing import Lander
 from pipeline.rounds.poll import poll_slot
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, SimulatorServer
 from pipeline.simulator.credentials import demo_credentials
 from pipeline.simulator.gateway import RateLimitSpec
-from pipeline.store import open_store
+from pipeline.store import Database
 
 
 def main() -> None:
@@ -48,17 +49,18 @@ def main() -> None:
             pacer=RequestPacer(args.per_window, window_seconds=args.window),
             retry=RetryPolicy(max_attempts=4),
         )
-        with client, open_store(Path(tmp) / "bench.duckdb") as store:
+        lander = Lander(Database(Path(tmp) / "bench.duckdb"), "bench", {})
+        with client:
             started = time.perf_counter()
             summary = poll_slot(
                 client,
                 creds,
-                store,
+                lander,
                 slot_start=SEED_EXAMPLE_INSTANT,
-                run_id="bench",
                 as_of=SEED_EXAMPLE_INSTANT,
                 max_workers=args.workers,
             )
+            lander.finish()
             seconds = time.perf_counter() - started
         drawn = server.state.rate_limit.rejected
     expected = len(creds) / args.per_window * args.window

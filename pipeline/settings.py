@@ -7,11 +7,13 @@ which the CLI turns into exit status 2.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,14 +30,24 @@ HYPER_BACKOFF_MAX_SECONDS = "HYPER_BACKOFF_MAX_SECONDS"
 HYPER_TOKEN_STATE_FILE = "HYPER_TOKEN_STATE_FILE"
 PIPELINE_LOCK_TIMEOUT_SECONDS = "PIPELINE_LOCK_TIMEOUT_SECONDS"
 PIPELINE_READ_WAIT_SECONDS = "PIPELINE_READ_WAIT_SECONDS"
+PIPELINE_MAX_FAILED_SHARE = "PIPELINE_MAX_FAILED_SHARE"
 PIPELINE_DB = "PIPELINE_DB"
+PIPELINE_LAKE_DATA_PATH = "PIPELINE_LAKE_DATA_PATH"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
+PIPELINE_START = "PIPELINE_START"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
 PIPELINE_SIMULATOR_BASE_CURRENCY = "PIPELINE_SIMULATOR_BASE_CURRENCY"
 PIPELINE_CLIENT = "PIPELINE_CLIENT"
 DAGSTER_HOME = "DAGSTER_HOME"
+# A shard's egress: the local address its requests leave from, or the proxy they go through.
+HYPER_SOURCE_ADDRESS = "HYPER_SOURCE_ADDRESS"
+HYPER_PROXY_URL = "HYPER_PROXY_URL"
 
 DEFAULT_DB = "data/balances.duckdb"
+# A DuckLake whose catalog is in PostgreSQL: `ducklake:postgres:<libpq key=value conninfo>`.
+# Only PostgreSQL: a DuckDB-file catalog admits one process and a SQLite one failed commits with
+# two writers (measured), which is what the lake is for.
+LAKE_URL_PREFIX = "ducklake:postgres:"
 DEFAULT_POLL_CRON = "0 * * * *"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 20.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -80,14 +92,26 @@ class Settings:
     token_state_file: Path | None = None
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
     read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS
+    # A round fails when more than this share of its clients failed; None: only when all did.
+    max_failed_share: float | None = None
     # The rate limit's window; 60 s in production, seconds in tests (the budget scales with it).
     rate_window_seconds: float = 60.0
     db_path: Path = Path(DEFAULT_DB)
+    # With a DuckLake PIPELINE_DB: the folder or `s3://…` prefix of its Parquet files. Needed to
+    # create a lake; an existing lake's catalog remembers it.
+    lake_data_path: str | None = None
     poll_cron: str = DEFAULT_POLL_CRON
     simulator_seed: int = 42
     simulator_base_currency: str = "ILS"
-    # Where Dagster keeps runs and events; None: an ephemeral instance per CLI run.
+    # Where Dagster keeps runs and events; None: `.dagster/` beside the database.
     dagster_home: Path | None = None
+    # The first poll slot Dagster shows as a partition; None: the database's first slot, or
+    # the start of the current UTC day for a database without any (pipeline.defs.partitions).
+    pipeline_start: datetime | None = None
+    # A shard's egress (the vendor budgets requests per calling IP): the local IP address to
+    # send from, or an http(s) proxy URL; at most one, None: the host's default route.
+    source_address: str | None = None
+    proxy_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -103,6 +127,11 @@ class Settings:
                 f"{HYPER_TIMEOUT_SECONDS} must be a positive number of seconds "
                 f"(got {self.timeout_seconds})"
             )
+        if self.max_failed_share is not None and not 0 <= self.max_failed_share <= 1:
+            raise ConfigurationError(
+                f"{PIPELINE_MAX_FAILED_SHARE} must be a share between 0 and 1 "
+                f"(got {self.max_failed_share})"
+            )
         if self.rate_window_seconds <= 0:
             raise ConfigurationError("rate_window_seconds must be positive")
         if self.simulator_base_currency not in SIMULATOR_BASE_CURRENCIES:
@@ -111,6 +140,14 @@ class Settings:
                 f"of {', '.join(SIMULATOR_BASE_CURRENCIES)}"
             )
         _check_cron(self.poll_cron)
+        _check_egress(self.source_address, self.proxy_url)
+        if lake_conninfo(str(self.db_path)) is None and self.lake_data_path is not None:
+            raise ConfigurationError(
+                f"{PIPELINE_LAKE_DATA_PATH} is set but {PIPELINE_DB} is not a DuckLake URL "
+                f"({LAKE_URL_PREFIX}<conninfo>); unset it or point {PIPELINE_DB} at the lake"
+            )
+        if self.pipeline_start is not None:
+            object.__setattr__(self, "pipeline_start", _check_start(self.pipeline_start))
 
     @property
     def uses_simulator(self) -> bool:
@@ -167,9 +204,19 @@ class Settings:
             return value
 
         rate = text(HYPER_RATE_LIMIT_PER_MINUTE)
+        share = text(PIPELINE_MAX_FAILED_SHARE)
         clients_file = text(HYPER_CLIENTS_FILE)
         token_file = text(HYPER_TOKEN_STATE_FILE)
         dagster_home = text(DAGSTER_HOME)
+        db = text(PIPELINE_DB) or DEFAULT_DB
+        if lake_conninfo(db) is not None and str(Path(db)) != db:
+            # db_path is a Path, which folds '//' and trailing slashes: refuse what it would alter.
+            raise ConfigurationError(
+                f"{PIPELINE_DB}: write the lake's connection string as libpq key=value pairs "
+                "without '//' or a trailing '/', e.g. ducklake:postgres:host=db.internal "
+                "dbname=lake user=pipeline"
+            )
+        start = text(PIPELINE_START)
         return cls(
             base_url=text(HYPER_BASE_URL),
             clients_file=Path(clients_file) if clients_file else None,
@@ -192,11 +239,18 @@ class Settings:
                 PIPELINE_LOCK_TIMEOUT_SECONDS, float, DEFAULT_LOCK_TIMEOUT_SECONDS
             ),
             read_wait_seconds=number(PIPELINE_READ_WAIT_SECONDS, float, DEFAULT_READ_WAIT_SECONDS),
-            db_path=Path(text(PIPELINE_DB) or DEFAULT_DB),
+            max_failed_share=None
+            if share is None
+            else number(PIPELINE_MAX_FAILED_SHARE, float, None),
+            db_path=Path(db),
+            lake_data_path=text(PIPELINE_LAKE_DATA_PATH),
             poll_cron=text(PIPELINE_POLL_CRON) or DEFAULT_POLL_CRON,
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),
             simulator_base_currency=(text(PIPELINE_SIMULATOR_BASE_CURRENCY) or "ILS").upper(),
             dagster_home=Path(dagster_home) if dagster_home else None,
+            pipeline_start=None if start is None else _parse_start(start),
+            source_address=text(HYPER_SOURCE_ADDRESS),
+            proxy_url=text(HYPER_PROXY_URL),
         )
 
 
@@ -226,6 +280,40 @@ def child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
     return {**os.environ, **overrides}
 
 
+def lake_conninfo(target: str) -> str | None:
+    """The libpq connection string of a DuckLake `PIPELINE_DB`; None for a DuckDB file path.
+
+    Raises:
+        ConfigurationError: a `ducklake:` URL that is not `ducklake:postgres:<key=value …>`, or
+            one that carries a password (it would reach Dagster config, logs and error messages;
+            libpq reads PGPASSWORD or ~/.pgpass instead).
+    """
+    if not target.startswith("ducklake:"):
+        return None
+    if not target.startswith(LAKE_URL_PREFIX):
+        raise ConfigurationError(
+            f"{PIPELINE_DB} names a DuckLake whose catalog is not PostgreSQL; only "
+            f"{LAKE_URL_PREFIX}<conninfo> admits many writers"
+        )
+    conninfo = target.removeprefix(LAKE_URL_PREFIX).strip()
+    if "://" in conninfo:
+        raise ConfigurationError(
+            f"{PIPELINE_DB}: write the lake's connection string as libpq key=value pairs "
+            "(host=… dbname=… user=…), not as a postgresql:// URI"
+        )
+    keys = {key.lower() for key in re.findall(r"(\w+)\s*=", conninfo)}
+    if "dbname" not in keys:
+        raise ConfigurationError(
+            f"{PIPELINE_DB}: the lake's connection string must name its catalog database (dbname=…)"
+        )
+    if "password" in keys:
+        raise ConfigurationError(
+            f"{PIPELINE_DB} must not carry a password; give it to libpq through PGPASSWORD or "
+            "a ~/.pgpass file"
+        )
+    return conninfo
+
+
 def _check_url(url: str) -> str:
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
@@ -243,11 +331,60 @@ def _check_url(url: str) -> str:
     return url
 
 
+def _check_egress(source_address: str | None, proxy_url: str | None) -> None:
+    """One egress at most: a literal IP address of this host, or an http(s) proxy URL."""
+    if source_address is not None and proxy_url is not None:
+        raise ConfigurationError(
+            f"set {HYPER_SOURCE_ADDRESS} or {HYPER_PROXY_URL}, not both: a shard has one egress"
+        )
+    if source_address is not None:
+        try:
+            ipaddress.ip_address(source_address)
+        except ValueError:
+            raise ConfigurationError(
+                f"{HYPER_SOURCE_ADDRESS}={source_address!r} is not an IP address (one of this "
+                "host's addresses, e.g. 203.0.113.7)"
+            ) from None
+    if proxy_url is not None:
+        parts = urlsplit(proxy_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"{HYPER_PROXY_URL}={_without_userinfo(proxy_url)!r} must start with http:// or "
+                "https:// and name a host"
+            )
+        if parts.username is not None or parts.password is not None:
+            # It would reach every log line that names the egress; allow-list the host instead.
+            raise ConfigurationError(f"{HYPER_PROXY_URL} must not carry credentials (user:pw@)")
+
+
 def _without_userinfo(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if "@" in rest.split("/", 1)[0]:
         rest = "***@" + rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
+
+
+def _parse_start(text: str) -> datetime:
+    """`PIPELINE_START`: an ISO-8601 date or instant, UTC when it carries no offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"{PIPELINE_START}={text!r} is not an ISO-8601 date or instant "
+            "(e.g. 2026-11-01 or 2026-11-01T00:00Z)"
+        ) from None
+    return value
+
+
+def _check_start(value: datetime) -> datetime:
+    """A start in UTC that has already begun (a future start would leave no slot to poll)."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if value > datetime.now(UTC):
+        raise ConfigurationError(
+            f"{PIPELINE_START}={value.isoformat()} is in the future; the first partition must "
+            "have started (unset it to start at the database's first slot)"
+        )
+    return value
 
 
 # (low, high) of each of the five cron fields: minute, hour, day of month, month, day of week.

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.rounds.ingest import IngestSummary, ingest_range
+from pipeline.rounds.landing import Lander
 from pipeline.rounds.poll import PollSummary, poll_slots
 from pipeline.rounds.source import open_source
 from pipeline.settings import Settings
-from pipeline.store import open_store
+from pipeline.store import Database
 
 
 def hourly_slots(start: datetime, hours: int) -> list[datetime]:
@@ -27,15 +28,16 @@ def backfill_from_simulator(
     settings = settings or Settings()
     if not settings.uses_simulator:
         raise ValueError("backfill_from_simulator needs the embedded simulator (no base_url)")
-    with open_source(settings) as source, open_store(db_path) as store:
+    db = Database(db_path)
+    with open_source(settings) as source:
+        labels = {c.client_number: c.label for c in source.credentials}
         polled = poll_slots(
             source.client,
             source.credentials,
-            store,
+            Lander(db, run_id, labels),
             slots=slots,
-            run_id=run_id,
             as_of_for=lambda slot: slot,
             max_workers=settings.max_workers,
         )
-        ingested = ingest_range(store, min(slots), max(slots) + timedelta(seconds=1))
+    ingested = ingest_range(db, min(slots), max(slots) + timedelta(seconds=1))
     return polled, ingested

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from backfill import backfill_from_simulator, hourly_slots
+from pg import LakeFixture, Postgres, new_lake, session_postgres
 
 from pipeline.simulator import SEED_EXAMPLE_INSTANT
+from pipeline.store.lake import close_lakes
 
 # Two days of hourly history ending at the seed example's instant (inclusive).
 DEMO_HOURS = 48
@@ -30,3 +33,20 @@ def demo_db(demo_db_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_db_template, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL (tests/pg.py): CI's, or a throwaway cluster; skips when there is none."""
+    with session_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def lake(
+    postgres: Postgres, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[LakeFixture]:
+    """A DuckLake of the test's own: a new catalog database and a data folder in tmp_path."""
+    yield new_lake(postgres, tmp_path, request.node.name)
+    # Cached lake instances hold catalog connections: close them before the next test's.
+    close_lakes()

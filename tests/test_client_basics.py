@@ -56,7 +56,7 @@ def test_clients_file_accepts_header_labels_and_comments(tmp_path: Path) -> None
     ("content", "message"),
     [
         ("", "lists no clients"),
-        ("500601\n", "expected client_number,api_password[,label] but found 1 fields"),
+        ("500601\n", "expected client_number,api_password[,label[,shard]] but found 1 fields"),
         ("500601,\n", "client 500601 has an empty api_password"),
         ("500601,Secret1,a\n500601,Secret2,b\n", "client 500601 is listed twice"),
     ],

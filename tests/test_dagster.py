@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_KEY = SEED_EXAMPLE_INSTANT.strftime(PARTITION_FMT)
 
 
+# Partitions from a day before the seed example, so its slot and the week before it exist.
+START = SEED_EXAMPLE_INSTANT - timedelta(days=8)
+
+
 def materialize(settings: Settings, *, partition_key: str | None = None, tags=None):
+    if settings.pipeline_start is None:
+        settings = replace(settings, pipeline_start=START)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(POLL_JOB)
     with dg.DagsterInstance.ephemeral() as instance:
@@ -43,11 +49,14 @@ def test_materializing_a_slot_lands_the_seed_example(tmp_path: Path) -> None:
         m.asset_key.to_user_string(): m.metadata
         for m in result.asset_materializations_for_node("fetch_round")
     }
-    assert meta["fetch_attempts"]["rows_added"].value == len(demo_credentials(SimulatorConfig()))
+    clients = len(demo_credentials(SimulatorConfig()))
+    assert meta["fetch_attempts"]["rows_added"].value == clients
+    assert meta["fetch_attempts"]["requests"].value == clients
     assert (
         meta["raw_responses"]["dagster/row_count"].value
         == meta["fetch_attempts"]["dagster/row_count"].value
     )
+    assert meta["clients"]["clients_first_seen"].value == clients
     con = duckdb.connect(str(db), read_only=True)
     total = con.execute(
         "select total_floating_balance::varchar from balance_snapshots "
@@ -71,6 +80,44 @@ def test_a_week_backfills_in_a_single_run(tmp_path: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     slots = con.execute("select count(distinct slot_start) from balance_snapshots").fetchone()
     assert slots == (7 * 24 + 1,)
+
+
+def test_each_partition_of_a_multi_slot_run_describes_its_own_slot(tmp_path: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    middle = (SEED_EXAMPLE_INSTANT - timedelta(hours=1)).strftime(PARTITION_FMT)
+    assert materialize(Settings(db_path=db), partition_key=middle).success
+    first = (SEED_EXAMPLE_INSTANT - timedelta(hours=2)).strftime(PARTITION_FMT)
+    result = materialize(
+        Settings(db_path=db),
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": SEED_KEY,
+        },
+    )
+    assert result.success
+    meta = {
+        (m.asset_key.to_user_string(), m.partition): m.metadata
+        for node in ("fetch_round", "balance_history")
+        for m in result.asset_materializations_for_node(node)
+    }
+    clients = len(demo_credentials(SimulatorConfig()))
+    for key in (first, SEED_KEY):
+        assert meta["fetch_attempts", key]["requests"].value == clients
+        assert meta["balance_snapshots", key]["rows_added"].value == clients
+    # The middle slot was complete before this run: nobody was asked, nothing was added.
+    assert meta["fetch_attempts", middle]["requests"].value == 0
+    assert meta["fetch_attempts", middle]["skipped_complete"].value == clients
+    for table in ("raw_responses", "fetch_attempts", "balance_snapshots", "balance_lines"):
+        assert meta[table, middle]["rows_added"].value == 0
+        assert (
+            meta[table, middle]["dagster/row_count"].value
+            == meta[table, first]["dagster/row_count"].value
+        )
+    lines = meta["balance_lines", SEED_KEY]["dagster/row_count"].value
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(
+        "select count(*) from balance_lines where slot_start = ?", [SEED_EXAMPLE_INSTANT]
+    ).fetchone() == (lines,)
 
 
 def test_a_usd_instance_lands_usd_as_base_currency(tmp_path: Path) -> None:
@@ -144,7 +191,7 @@ def test_a_past_slot_against_a_live_instance_fails_clearly(tmp_path: Path, live_
 
 
 def test_the_schedule_polls_the_slot_in_progress() -> None:
-    defs = build_definitions(Settings())
+    defs = build_definitions(Settings(pipeline_start=START))
     schedule = defs.resolve_schedule_def("poll_schedule")
     assert schedule.cron_schedule == "0 * * * *"
     tick = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -166,7 +213,7 @@ def test_dg_check_defs_passes() -> None:
 
 
 def test_settings_change_the_partition_cadence() -> None:
-    settings = replace(Settings(), poll_cron="*/15 * * * *")
+    settings = replace(Settings(pipeline_start=START), poll_cron="*/15 * * * *")
     partitions = build_definitions(settings).resolve_job_def(POLL_JOB).partitions_def
     window = partitions.time_window_for_partition_key("2026-11-25-14:15")
     assert (window.end - window.start).total_seconds() == 15 * 60

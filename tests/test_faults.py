@@ -21,6 +21,7 @@ import pytest
 from pipeline.hyper import Credential, HyperClient
 from pipeline.hyper.retry import RetryPolicy
 from pipeline.rounds.ingest import ingest_range
+from pipeline.rounds.landing import Lander
 from pipeline.rounds.poll import poll_slot
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, SimulatorServer
 from pipeline.simulator.credentials import demo_credentials
@@ -31,7 +32,7 @@ from pipeline.simulator.faults import (
     TRANSIENT_FAULTS,
     FaultPlan,
 )
-from pipeline.store import open_store
+from pipeline.store import Database
 from tests.invariants import assert_no_snapshot_without_lines
 
 SLOT = SEED_EXAMPLE_INSTANT
@@ -45,6 +46,7 @@ FINAL_OUTCOME = {
     "nan_token": "invalid_response",
     "invalid_utf8": "invalid_response",
     "oversize": "invalid_response",
+    "overflow": "invalid_response",  # Balance - Cash does not fit DECIMAL(38,8)
 }
 
 
@@ -74,17 +76,15 @@ def run_round(url: str, db: Path, run_id: str, sleep: FakeSleep) -> tuple:
     client = HyperClient(
         url, timeout_seconds=0.5, pool_size=16, retry=RetryPolicy(max_attempts=3, sleep=sleep)
     )
-    with client, open_store(db) as store:
+    database = Database(db)
+    lander = Lander(database, run_id, {})
+    with client:
         summary = poll_slot(
-            client,
-            credentials(BASE),
-            store,
-            slot_start=SLOT,
-            run_id=run_id,
-            as_of=SLOT,
-            max_workers=16,
+            client, credentials(BASE), lander, slot_start=SLOT, as_of=SLOT, max_workers=16
         )
-        ingest_range(store, SLOT, SLOT + timedelta(hours=1))
+    lander.finish()
+    ingest_range(database, SLOT, SLOT + timedelta(hours=1))
+    with database.writer() as store:
         counts = store.table_counts()
     return summary, counts
 

@@ -17,9 +17,15 @@ from pipeline.store import connect
 QUERIES = {
     "balances_as_of",
     "client_history",
+    "client_statement",
+    "coverage",
+    "daily_balances",
+    "fetch_health",
+    "house_balance_as_of",
     "house_exposure",
     "implied_rate_history",
     "largest_locked",
+    "latest_balances",
 }
 
 

@@ -20,7 +20,7 @@ from pipeline.rounds.ingest import ingest_range
 from pipeline.rounds.replay import replay
 from pipeline.settings import Settings
 from pipeline.simulator import SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT
-from pipeline.store import open_store, raw_id_for
+from pipeline.store import Database, open_store, raw_id_for
 from pipeline.store.history import Selection, slot_batches
 from tests.test_archive import checksums
 
@@ -222,10 +222,11 @@ def test_the_same_body_wins_a_slot_as_in_ingest(demo_db: Path, tmp_path: Path) -
     twin.write_bytes(demo_db.read_bytes())
     execute(twin, "delete from balance_lines")
     execute(twin, "delete from balance_snapshots")
-    with open_store(twin) as store:
-        ingest_range(
-            store, SEED_EXAMPLE_INSTANT - timedelta(days=3), SEED_EXAMPLE_INSTANT + timedelta(1)
-        )
+    ingest_range(
+        Database(twin),
+        SEED_EXAMPLE_INSTANT - timedelta(days=3),
+        SEED_EXAMPLE_INSTANT + timedelta(1),
+    )
     assert checksums(twin) == checksums(demo_db)
 
 

@@ -12,7 +12,7 @@ from backfill import backfill_from_simulator, hourly_slots
 from pipeline.normalize import normalize_raw
 from pipeline.rounds.ingest import ingest_range
 from pipeline.simulator import SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT
-from pipeline.store import Store, connect, open_store
+from pipeline.store import Database, Store, connect, open_store
 from tests.conftest import DEMO_HOURS, DEMO_START
 from tests.invariants import assert_no_snapshot_without_lines
 
@@ -111,8 +111,7 @@ def test_a_snapshot_never_exists_without_its_lines(tmp_path: Path, monkeypatch) 
 
     # The raw bodies are kept: ingesting again completes the slot.
     monkeypatch.setattr(Store, "_run", original)
-    with open_store(path) as store:
-        result = ingest_range(store, slots[1], slots[1] + (slots[1] - slots[0]))
+    result = ingest_range(Database(path), slots[1], slots[1] + (slots[1] - slots[0]))
     assert result.snapshots == polled.clients
     con = duckdb.connect(str(path), read_only=True)
     assert_no_snapshot_without_lines(con)

@@ -7,6 +7,7 @@ converted to the declared type before they are bound; they are never pasted into
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,10 +83,35 @@ def _instant(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _count(text: str) -> int:
+    # Integer parameters are client numbers and row limits: never negative.
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValueError(text)
+
+
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "BIGINT": int,
-    "INTEGER": int,
-    "DOUBLE": float,
+    "BOOLEAN": _boolean,
+    "BIGINT": _count,
+    "INTEGER": _count,
+    "DOUBLE": _finite,
     "DECIMAL": Decimal,
     "VARCHAR": str,
     "DATE": date.fromisoformat,
@@ -114,7 +140,9 @@ def bind(query: Query, values: dict[str, str]) -> dict[str, Any]:
             bound[param.name] = _CONVERTERS.get(param.type, str)(text)
         except ValueError:
             raise QueryError(
-                f"--param {param.name}={text!r} is not a valid {param.type} ({param.description})"
+                f"--param {param.name}={text!r} is not a valid {param.type}"
+                f"{' (a non-negative integer)' if _CONVERTERS.get(param.type) is _count else ''}"
+                f" ({param.description})"
             ) from None
     return bound
 
@@ -123,6 +151,9 @@ def run_query(
     con: duckdb.DuckDBPyConnection, name: str, values: dict[str, str] | None = None
 ) -> pl.DataFrame:
     """Run a named query with text parameter values; return the result as a polars frame."""
-    query = load_query(name)
-    params = bind(query, values or {})
-    return arrow_frame(con.sql(query.sql, params=params).to_arrow_table())
+    return run_bound(con, name, bind(load_query(name), values or {}))
+
+
+def run_bound(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
+    """Run a named query with values already bound (see `bind`)."""
+    return arrow_frame(con.sql(load_query(name).sql, params=params).to_arrow_table())

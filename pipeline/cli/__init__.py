@@ -10,11 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.cli.common import db_argument, parse_instant
 from pipeline.settings import ConfigurationError, Settings, load_dotenv_file
+from pipeline.store.database import DatabaseBusy, DatabaseMissing, SchemaTooNew
 from pipeline.store.lock import RunLocked
 
 # Command groups that live in their own modules; each exposes `register(commands)`, which adds
 # subparsers whose `handler(args, settings) -> int` does the work.
-COMMAND_MODULES: tuple[str, ...] = ("pipeline.cli.raw", "pipeline.cli.analytics")
+COMMAND_MODULES: tuple[str, ...] = (
+    "pipeline.cli.raw",
+    "pipeline.cli.analytics",
+    "pipeline.cli.sql",
+    "pipeline.cli.instance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,11 +32,29 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="poll the current slot once (HYPER_BASE_URL, or the embedded simulator when unset)",
+        description=(
+            "Poll every client of the clients file for the current slot through Dagster and "
+            "land the answers. Configured by the environment (HYPER_*, PIPELINE_*; see the "
+            "README). Exit 0: done (some clients may have failed); 1: the round failed; "
+            "2: a configuration error; 3: another run held the database too long."
+        ),
     )
     db_argument(run)
-    run.set_defaults(handler=lambda args, settings: _run(settings))
+    run.add_argument(
+        "--shard",
+        default=None,
+        metavar="NAME|K/N",
+        help="poll only the clients whose clients-file `shard` column is NAME, or part K of N "
+        "of a stable hash of the client number (one process per egress; see the README)",
+    )
+    run.set_defaults(handler=lambda args, settings: _run(settings, shard=args.shard))
     demo = commands.add_parser(
-        "demo", help="backfill N days of hourly history from the embedded simulator"
+        "demo",
+        help="backfill N days of hourly history from the embedded simulator",
+        description=(
+            "Backfill hourly history from the embedded simulator's demo book through Dagster, "
+            "print a summary and render the HTML report. Re-running adds no row."
+        ),
     )
     demo.add_argument("--days", type=float, default=7.0, help="days of history (default 7)")
     demo.add_argument(
@@ -64,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # Like `dg dev`, read a local .env; variables already set in the environment win.
     load_dotenv_file()
-    args = build_parser().parse_args(argv)
+    raw = sys.argv[1:] if argv is None else list(argv)
+    if raw[:1] == ["simulate"] and raw[1:2] not in (["-h"], ["--help"]):
+        # `pipeline simulate --port 8080` works with or without the `--`: the simulator
+        # parses its own options.
+        raw = ["simulate", "--", *[a for a in raw[1:] if a != "--"]]
+    args = build_parser().parse_args(raw)
     try:
         settings = Settings.from_env()
         if getattr(args, "db", None) is not None:
@@ -76,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunLocked as exc:  # another run holds the database (pipeline.store.lock)
         print(f"pipeline {args.command}: {exc}", file=sys.stderr)
         return 3
+    except (DatabaseMissing, DatabaseBusy, SchemaTooNew) as exc:
+        print(f"pipeline {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -87,7 +119,8 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     return simulate_main([a for a in args.args if a != "--"], settings=settings)
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, shard: str | None = None) -> int:
+    from pipeline.cli.progress import progress_bar
     from pipeline.cli.summaries import round_summary
     from pipeline.defs.launch import (
         current_slot_key,
@@ -95,22 +128,29 @@ def _run(settings: Settings) -> int:
         failure_message,
         run_poll_job,
     )
+    from pipeline.rounds.shards import parse_shard, select_shard
     from pipeline.rounds.source import open_source
 
+    chosen = parse_shard(shard) if shard is not None else None
     key = current_slot_key(settings)
     # Open the source here, once: the clients file is read and the instance's alive check
     # made once per run, and a bad setting fails with one line before Dagster starts.
     with open_source(settings) as source:
+        if chosen is not None:
+            source = replace(source, credentials=select_shard(source.credentials, chosen))
         print(
-            f"polling slot {key} against {settings.display_url} into {settings.db_path}",
+            f"polling slot {key} against {settings.display_url} into {settings.db_path}"
+            + (f" (shard {chosen}: {len(source.credentials)} clients)" if chosen else ""),
             file=sys.stderr,
         )
-        with dagster_instance(settings) as instance:
-            result = run_poll_job(settings, [key], instance=instance, source=source)
+        with progress_bar("client") as progress, dagster_instance(settings) as instance:
+            result = run_poll_job(
+                settings, [key], instance=instance, source=source, progress=progress
+            )
     if not result.success:
         print(f"pipeline run: failed: {failure_message(result)}", file=sys.stderr)
         return 1
-    print(round_summary(settings.db_path, result.run_id))
+    print(round_summary(settings.db_path, result.run_id, wait_seconds=settings.read_wait_seconds))
     return 0
 
 
@@ -121,6 +161,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         current_slot_key,
         dagster_instance,
         failure_message,
+        instance_home,
         run_poll_job,
         slot_keys_between,
     )
@@ -153,13 +194,16 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         print(f"pipeline demo: failed: {failure_message(result)}", file=sys.stderr)
         return 1
     seconds = (datetime.now(UTC) - started).total_seconds()
-    print(demo_summary(settings.db_path, seconds=seconds))
+    print(demo_summary(settings.db_path, seconds=seconds, wait_seconds=settings.read_wait_seconds))
+    print(f"  dagster:     DAGSTER_HOME={instance_home(settings).resolve()} uv run dg dev")
     if report:
         from pipeline.analytics.report import build_report
 
-        print("rendering the report (executing the notebooks)...", file=sys.stderr)
+        print("rendering the report...", file=sys.stderr)
         page = build_report(settings.db_path, settings.db_path.parent / "report")
         print(f"  report:      {page.resolve()}")
+    total = (datetime.now(UTC) - started).total_seconds()
+    print(f"demo finished in {total:.1f} s")
     return 0
 
 

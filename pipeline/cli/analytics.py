@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-from pipeline.cli.common import db_argument
-from pipeline.settings import Settings
+from pipeline.cli.common import db_argument, first_line, parse_instant
+from pipeline.settings import Settings, client_from_env
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -37,10 +37,36 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     query.set_defaults(handler=_query)
 
     report = commands.add_parser(
-        "report", help="execute the notebooks against the database and render one HTML page"
+        "report",
+        help="render the self-contained HTML report (report.html) from the database",
+        description="Render one self-contained HTML page: house holdings and value, implied FX "
+        "rates, the selected clients, value attribution, reconciliation exceptions, coverage "
+        "and fetch health, over the slots from --from to --to.",
     )
     report.add_argument(
         "--out", type=Path, help="folder for report.html (default: `report/` beside the database)"
+    )
+    report.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="N",
+        help="a client to show (repeatable; default PIPELINE_CLIENT, else the client with the "
+        "most status and balance changes)",
+    )
+    report.add_argument(
+        "--from",
+        dest="start",
+        type=parse_instant,
+        metavar="T",
+        help="first slot of the period (ISO-8601, UTC unless an offset; default: the oldest)",
+    )
+    report.add_argument(
+        "--to",
+        dest="end",
+        type=parse_instant,
+        metavar="T",
+        help="last slot of the period, inclusive (default: the newest)",
     )
     db_argument(report)
     report.set_defaults(handler=_report)
@@ -57,7 +83,9 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.analytics.queries import QueryError, list_queries, run_query
+    import duckdb
+
+    from pipeline.analytics.queries import QueryError, bind, list_queries, load_query, run_bound
     from pipeline.analytics.readonly import open_readonly
 
     if args.list or not args.name:
@@ -71,20 +99,28 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
         print("pipeline query: --format parquet needs --out FILE", file=sys.stderr)
         return 2
     try:
-        params = _parse_params(args.param)
-        con = open_readonly(settings.db_path)
-    except (ValueError, FileNotFoundError) as exc:
+        params = bind(load_query(args.name), _parse_params(args.param))
+    except (ValueError, QueryError) as exc:
         print(f"pipeline query: {exc}", file=sys.stderr)
         return 2
+    # Open only now, and only for the query: a writer waits for readers, and the other way
+    # round (up to PIPELINE_READ_WAIT_SECONDS, past which main() prints one line, exit 2).
+    con = open_readonly(
+        settings.db_path, wait_seconds=settings.read_wait_seconds, on_wait=_say_waiting
+    )
     try:
-        frame = run_query(con, args.name, params)
-    except QueryError as exc:
-        print(f"pipeline query: {exc}", file=sys.stderr)
+        frame = run_bound(con, args.name, params)
+    except duckdb.Error as exc:
+        print(f"pipeline query: {args.name} failed: {first_line(exc)}", file=sys.stderr)
         return 2
     finally:
         con.close()
     _write(frame, args.format, args.out)
     return 0
+
+
+def _say_waiting(path: Path) -> None:
+    print(f"waiting for the writer to release {path}…", file=sys.stderr)
 
 
 def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
@@ -98,7 +134,14 @@ def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
     elif fmt == "json":
         text = frame.write_json() + "\n"
     else:
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60):
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_width_chars=250,
+            fmt_str_lengths=60,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+        ):
             text = f"{frame}\n"
     if fmt != "parquet":
         if out is None:
@@ -111,6 +154,7 @@ def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.report import build_report
+    from pipeline.analytics.report_data import ReportError, ReportScope, parse_client
 
     db_path = settings.db_path
     if not db_path.exists():
@@ -118,7 +162,22 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
             f"pipeline report: {db_path} does not exist; run `pipeline demo` first", file=sys.stderr
         )
         return 2
-    print("executing the notebooks...", file=sys.stderr)
-    page = build_report(db_path, args.out or db_path.parent / "report")
+    try:
+        if args.client:
+            clients = tuple(parse_client(text, "--client") for text in args.client)
+        else:
+            chosen = client_from_env()
+            clients = (parse_client(chosen, "PIPELINE_CLIENT"),) if chosen else ()
+        scope = ReportScope(start=args.start, end=args.end, clients=clients)
+        page = build_report(
+            db_path,
+            args.out or db_path.parent / "report",
+            scope=scope,
+            wait_seconds=settings.read_wait_seconds,
+            on_wait=_say_waiting,
+        )
+    except ReportError as exc:
+        print(f"pipeline report: {exc}", file=sys.stderr)
+        return 2
     print(f"report: {page.resolve()}")
     return 0

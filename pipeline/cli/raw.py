@@ -69,9 +69,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from pipeline.archive import export_archive
-    from pipeline.store import open_store
+    from pipeline.store import open_store, require_database
 
-    db = settings.db_path
+    db = require_database(settings.db_path)
     bar: list[tqdm] = []
 
     def on_start(total: int) -> None:
@@ -79,7 +79,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         bar.append(tqdm(total=total, unit="answer", file=sys.stderr, disable=disable))
 
     try:
-        with open_store(db) as store:
+        with open_store(db, lock_timeout_seconds=settings.lock_timeout_seconds) as store:
             summary = export_archive(
                 store,
                 args.out,
@@ -104,7 +104,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     db = settings.db_path
     reports = []
-    with open_store(db) as store:
+    with open_store(db, lock_timeout_seconds=settings.lock_timeout_seconds) as store:
         for path in args.files:
             report = import_archive(store, path)
             reports.append(report)
@@ -147,10 +147,13 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from pipeline.rounds.replay import replay
-    from pipeline.store import open_store
+    from pipeline.store import open_store, require_database
 
-    db = settings.db_path
-    with open_store(db) as store, tqdm(unit="batch", file=sys.stderr, disable=None) as bar:
+    db = require_database(settings.db_path)
+    with (
+        open_store(db, lock_timeout_seconds=settings.lock_timeout_seconds) as store,
+        tqdm(unit="batch", file=sys.stderr, disable=None) as bar,
+    ):
 
         def on_batch(number: int, total: int, batch: Selection) -> None:
             bar.total = total

@@ -8,8 +8,9 @@ from pipeline.store import connect
 from pipeline.store.sqlfiles import load_sql
 
 
-def round_summary(db_path: Path, run_id: str) -> str:
-    con = connect(db_path, read_only=True)
+def round_summary(db_path: Path, run_id: str, *, wait_seconds: float) -> str:
+    # Another run may be writing by now: wait for its short sessions like any reader.
+    con = connect(db_path, read_only=True, wait_seconds=wait_seconds)
     try:
         rows = con.execute(load_sql("store/run_outcomes"), {"run_id": run_id}).fetchall()
         counts = con.execute(load_sql("store/table_counts")).fetchall()
@@ -20,8 +21,8 @@ def round_summary(db_path: Path, run_id: str) -> str:
     return f"round {run_id[:8]}: final outcomes per client: {outcomes}\ntables: {tables}"
 
 
-def demo_summary(db_path: Path, *, seconds: float) -> str:
-    con = connect(db_path, read_only=True)
+def demo_summary(db_path: Path, *, seconds: float, wait_seconds: float) -> str:
+    con = connect(db_path, read_only=True, wait_seconds=wait_seconds)
     try:
         row = con.execute(load_sql("store/demo_summary")).fetchone()
     finally:
@@ -30,7 +31,7 @@ def demo_summary(db_path: Path, *, seconds: float) -> str:
     clients, snapshots, lines, currencies, first, last, attempts = row
     return "\n".join(
         [
-            f"demo finished in {seconds:.1f} s",
+            f"backfill finished in {seconds:.1f} s",
             f"  clients:     {clients}",
             f"  snapshots:   {snapshots}",
             f"  lines:       {lines}",

@@ -1,18 +1,33 @@
-"""Partitioned assets: one round of fetches per slot, then exact normalization into DuckDB."""
+"""Partitioned assets: one round of fetches per slot, then exact normalization into DuckDB.
 
+A single-run backfill materializes many slots in one step. Dagster would give each slot the
+step's metadata, so each slot's numbers (rows it holds and gained, its poll's outcomes) are
+attached to its own partition, and the step's own metadata stays empty.
+"""
+
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
-from pipeline.defs.partitions import slot_starts
+from pipeline.defs.catalog import catalog
+from pipeline.defs.partitions import keyed_slots
 from pipeline.defs.resources import ProgressCallback, StoreResource
 from pipeline.rounds.ingest import ingest_range
-from pipeline.rounds.poll import PollSummary, poll_slots
+from pipeline.rounds.landing import Lander
+from pipeline.rounds.poll import PollSummary, poll_slots, round_verdict
 from pipeline.rounds.source import SourceProvider
+from pipeline.store import Database
+from pipeline.store.sqlfiles import load_sql
 
+INGESTION_GROUP = "ingestion"
 # A tick that starts a little after its window closed (a busy daemon) still polls its slot.
 LATE_TICK_GRACE = timedelta(minutes=5)
+
+# Rows per (slot, table) in a window.
+SlotCounts = Counter[tuple[datetime, str]]
 
 
 def check_live_slots(windows: list[tuple[datetime, datetime]], now: datetime) -> None:
@@ -28,25 +43,80 @@ def check_live_slots(windows: list[tuple[datetime, datetime]], now: datetime) ->
         )
 
 
+def slot_counts(db: Database, start: datetime, end: datetime) -> SlotCounts:
+    """Rows each table holds per slot in [start, end) (clients: first seen in the slot)."""
+    with db.writer() as writer:
+        rows = writer.con.execute(load_sql("store/slot_counts"), {"from": start, "to": end})
+        return Counter({(slot, table): n for slot, table, n in rows.fetchall()})
+
+
+def poll_metadata(summary: PollSummary) -> dict[str, Any]:
+    """One slot's round: clients, requests, outcomes (its own, not the run's)."""
+    return {
+        "clients": summary.clients,
+        "skipped_complete": summary.skipped,
+        "requests": summary.requests,
+        "requests_per_second": round(summary.requests / summary.seconds, 1)
+        if summary.seconds
+        else 0.0,
+        "failed_clients": summary.failed_clients,
+        "schema_drift_fields": sum(summary.schema_drift_fields.values()),
+        **{f"outcome_{k}": v for k, v in sorted(summary.final_outcomes.items())},
+    }
+
+
+def spec(
+    key: str, description: str, kinds: set[str], deps: list[str] | None = None
+) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key,
+        deps=deps or [],
+        description=description,
+        kinds=kinds,
+        group_name=INGESTION_GROUP,
+        metadata={"dagster/column_schema": catalog().tables[key].column_schema},
+    )
+
+
 def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.AssetsDefinition]:
     policy = dg.BackfillPolicy.single_run()
+
+    def per_slot(
+        context: dg.AssetExecutionContext,
+        keys: list[str],
+        slots: list[tuple[datetime, datetime]],
+        before: SlotCounts,
+        after: SlotCounts,
+        tables: tuple[str, ...],
+    ) -> None:
+        for key, (start, _) in zip(keys, slots, strict=True):
+            for table in tables:
+                context.add_asset_metadata(
+                    {
+                        "dagster/row_count": after[start, table],
+                        "rows_added": after[start, table] - before[start, table],
+                    },
+                    asset_key=table,
+                    partition_key=key,
+                )
 
     @dg.multi_asset(
         name="fetch_round",
         specs=[
-            dg.AssetSpec(
+            spec(
                 "raw_responses",
-                description="Every body the API returned, byte-exact, per client and slot.",
+                "Every body the API returned, byte-exact, per client and slot.",
+                {"api", "duckdb"},
             ),
-            dg.AssetSpec(
+            spec(
                 "fetch_attempts",
-                description="One row per HTTP attempt with its outcome word and error text.",
+                "One row per HTTP attempt with its outcome word and error text.",
+                {"api", "duckdb"},
             ),
-            dg.AssetSpec("clients", description="The polled clients (never their passwords)."),
+            spec("clients", "The polled clients (never their passwords).", {"duckdb"}),
         ],
         partitions_def=partitions,
         backfill_policy=policy,
-        group_name="ingestion",
     )
     def fetch_round(
         context: dg.AssetExecutionContext,
@@ -55,95 +125,108 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         progress: dg.ResourceParam[ProgressCallback],
     ) -> Iterator[dg.MaterializeResult[None]]:
         """Fetch every configured client for each slot of the partition range."""
-        windows = slot_starts(partitions, list(context.partition_keys))
+        keys, windows = keyed_slots(partitions, context.partition_keys)
         now = datetime.now(UTC)
         if not hyper.is_simulator:
             check_live_slots(windows, now)
+        ends = dict(windows)
+        key_of = {start: key for key, (start, _) in zip(keys, windows, strict=True)}
 
         def as_of_for(slot: datetime) -> datetime | None:
             # The slot in progress is asked "now"; past slots (simulator only) "as of" the slot.
-            end = next(e for s, e in windows if s == slot)
-            return None if slot <= now < end else slot
+            return None if slot <= now < ends[slot] else slot
 
         def on_slot(index: int, total: int, summary: PollSummary) -> None:
-            progress(index, total, f"{summary.slot_start:%Y-%m-%d %H:%M}")
+            if len(windows) > 1:  # a backfill: progress by slot
+                progress(index, total, f"{summary.slot_start:%Y-%m-%d %H:%M}")
+            context.add_asset_metadata(
+                poll_metadata(summary),
+                asset_key="fetch_attempts",
+                partition_key=key_of[summary.slot_start],
+            )
             if index == total or index % 24 == 0:
                 context.log.info(
                     f"polled slot {index}/{total} ({summary.slot_start:%Y-%m-%d %H:%M})"
                 )
 
-        with hyper.open() as source, store.writer() as writer:
-            before = writer.table_counts()
-            summary = poll_slots(
+        db = store.db()
+        span = (windows[0][0], windows[-1][1])
+        before = slot_counts(db, *span)
+        with hyper.open() as source:
+            lander = Lander(
+                db, context.run.run_id, {c.client_number: c.label for c in source.credentials}
+            )
+            poll_slots(
                 source.client,
                 source.credentials,
-                writer,
+                lander,
                 slots=[start for start, _ in windows],
-                run_id=context.run.run_id,
                 as_of_for=as_of_for,
                 max_workers=hyper.max_workers,
                 on_slot=on_slot,
+                # One slot (the scheduled round, a paced `pipeline run`): progress by client.
+                on_client=(lambda done, total: progress(done, total, "clients"))
+                if len(windows) == 1
+                else None,
             )
-            after = writer.table_counts()
-        round_meta = {
-            "slots": len(windows),
-            "clients": summary.clients,
-            "skipped_complete": summary.skipped,
-            "requests": summary.requests,
-            "requests_per_second": round(summary.requests / summary.seconds, 1)
-            if summary.seconds
-            else 0.0,
-            "failed_clients": summary.failed_clients,
-            "schema_drift_fields": sum(summary.schema_drift_fields.values()),
-            **{f"outcome_{k}": v for k, v in sorted(summary.final_outcomes.items())},
-        }
+        after = slot_counts(db, *span)
+        per_slot(context, keys, windows, before, after, ("raw_responses", "fetch_attempts"))
+        for key, (start, _) in zip(keys, windows, strict=True):
+            context.add_asset_metadata(
+                {"clients_first_seen": after[start, "clients"]},
+                asset_key="clients",
+                partition_key=key,
+            )
+        landing = lander.stats
+        context.log.info(
+            f"landed {landing.answers} answers in {landing.batches} batches "
+            f"({landing.spooled} spooled, {landing.spool_loads} spool files loaded)"
+        )
         for table in ("raw_responses", "fetch_attempts", "clients"):
-            yield dg.MaterializeResult(
-                asset_key=table,
-                metadata={
-                    "dagster/row_count": after[table],
-                    "rows_added": after[table] - before[table],
-                    **(round_meta if table == "fetch_attempts" else {}),
-                },
-            )
+            yield dg.MaterializeResult(asset_key=table)
 
     @dg.multi_asset(
         name="balance_history",
         specs=[
-            dg.AssetSpec(
+            spec(
                 "balance_snapshots",
+                "One snapshot per client and slot that returned a balance envelope.",
+                {"polars", "duckdb"},
                 deps=["raw_responses"],
-                description="One snapshot per client and slot that returned a balance envelope.",
             ),
-            dg.AssetSpec(
+            spec(
                 "balance_lines",
+                "One exact line per client, slot and currency, with rate and lock.",
+                {"polars", "duckdb"},
                 deps=["raw_responses"],
-                description="One exact line per client, slot and currency, with rate and lock.",
             ),
         ],
         partitions_def=partitions,
         backfill_policy=policy,
-        group_name="ingestion",
     )
     def balance_history(
         context: dg.AssetExecutionContext, store: StoreResource
     ) -> Iterator[dg.MaterializeResult[None]]:
         """Normalize the slot range's raw bodies with polars and append them atomically."""
-        window = context.partition_time_window
-        with store.writer() as writer:
-            result = ingest_range(writer, window.start, window.end)
-            counts = writer.table_counts()
-        yield dg.MaterializeResult(
-            asset_key="balance_snapshots",
-            metadata={
-                "dagster/row_count": counts["balance_snapshots"],
-                "rows_added": result.snapshots,
-                "rejected_bodies": result.rejected,
-            },
+        keys, windows = keyed_slots(partitions, context.partition_keys)
+        span = (windows[0][0], windows[-1][1])
+        db = store.db()
+        before = slot_counts(db, *span)
+        result = ingest_range(db, *span)
+        after = slot_counts(db, *span)
+        with db.writer() as writer:
+            outcomes = writer.round_outcomes(context.run.run_id, *span)
+        per_slot(context, keys, windows, before, after, ("balance_snapshots", "balance_lines"))
+        context.log.info(
+            f"normalized {result.raw_considered} bodies: {result.snapshots} snapshots, "
+            f"{result.lines} lines, {result.rejected} rejected"
         )
-        yield dg.MaterializeResult(
-            asset_key="balance_lines",
-            metadata={"dagster/row_count": counts["balance_lines"], "rows_added": result.lines},
-        )
+        yield dg.MaterializeResult(asset_key="balance_snapshots")
+        yield dg.MaterializeResult(asset_key="balance_lines")
+        # After landing and normalizing everything this run polled: a round that did not do
+        # its job fails the run, with one line (successes among failures stay a success).
+        verdict = round_verdict(outcomes, store.max_failed_share)
+        if verdict is not None:
+            raise dg.Failure(description=f"round failed: {verdict}")
 
     return [fetch_round, balance_history]

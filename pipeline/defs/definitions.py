@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipeline.defs.analytics import analytics_sensor, build_analytics_assets
 from pipeline.defs.assets import build_assets
-from pipeline.defs.checks import build_checks
-from pipeline.defs.partitions import poll_partitions
+from pipeline.defs.checks import (
+    BOOK_CHECKS_CRON,
+    BOOK_CHECKS_JOB,
+    build_book_checks,
+    build_slot_checks,
+)
+from pipeline.defs.partitions import partitions_for, with_start
 from pipeline.defs.replay import replay_job
 from pipeline.defs.resources import (
     HyperResource,
@@ -30,20 +36,44 @@ def build_definitions(
     """The graph for `settings`.
 
     Args:
-        settings: the validated configuration.
+        settings: the validated configuration; partitions start at `pipeline_start` (the
+            current UTC day when None: `with_start` decides it from the database first).
         source: an already open source (the CLI's); by default each run opens its own.
         progress: told (done, total, detail) after each polled slot.
         bind_env: bind configuration through `dg.EnvVar` (the code location does).
     """
-    partitions = poll_partitions(settings.poll_cron)
-    assets = build_assets(partitions)
-    poll_job = dg.define_asset_job(POLL_JOB, selection=assets)
-    poll_schedule = dg.build_schedule_from_partitioned_job(poll_job, name="poll_schedule")
+    partitions = partitions_for(settings)
+    ingestion = build_assets(partitions)
+    slot_checks = build_slot_checks(partitions)
+    book_checks = build_book_checks(partitions)
+    analytics = build_analytics_assets()
+    # The poll runs the ingestion assets and the checks that guard their slots; the book
+    # checks and the analytics have their own schedule and sensor, off the hourly path.
+    poll_job = dg.define_asset_job(
+        POLL_JOB,
+        selection=dg.AssetSelection.assets(*ingestion).without_checks()
+        | dg.AssetSelection.checks(*slot_checks),
+        description="Poll every client for the slot(s), normalize, and check each slot.",
+    )
+    book_job = dg.define_asset_job(
+        BOOK_CHECKS_JOB,
+        selection=dg.AssetSelection.checks(*book_checks),
+        description="Whole-book checks: freshness, and every slot against the slot checks.",
+    )
     return dg.Definitions(
-        assets=assets,
-        asset_checks=build_checks(partitions),
-        jobs=[poll_job, replay_job],
-        schedules=[poll_schedule],
+        assets=[*ingestion, *analytics],
+        asset_checks=[*slot_checks, *book_checks],
+        jobs=[poll_job, book_job, replay_job],
+        schedules=[
+            dg.build_schedule_from_partitioned_job(poll_job, name="poll_schedule"),
+            dg.ScheduleDefinition(
+                name="book_checks_schedule",
+                job=book_job,
+                cron_schedule=BOOK_CHECKS_CRON,
+                execution_timezone="UTC",
+            ),
+        ],
+        sensors=[analytics_sensor(analytics)],
         resources={
             "hyper": source or HyperResource.from_settings(settings, bind_env=bind_env),
             "store": StoreResource.from_settings(settings),
@@ -56,8 +86,12 @@ def build_definitions(
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """The code location's graph, configured from the environment (and a local `.env`)."""
+    """The code location's graph, configured from the environment (and a local `.env`).
+
+    Partitions start at PIPELINE_START, else at the database's first slot (one read-only
+    query when the definitions load), else at the start of the current UTC day.
+    """
     from pipeline.settings import load_dotenv_file
 
     load_dotenv_file()
-    return build_definitions(Settings.from_env(), bind_env=True)
+    return build_definitions(with_start(Settings.from_env()), bind_env=True)

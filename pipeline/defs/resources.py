@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipeline.rounds.source import Source, open_source
 from pipeline.settings import Settings, tokens_from_env
-from pipeline.store import Store, open_store
+from pipeline.store import Database, Store
 
 # Settings that hold secrets (read at run time, never config) or belong to the store.
 _NOT_HYPER_CONFIG = frozenset(
@@ -21,8 +21,11 @@ _NOT_HYPER_CONFIG = frozenset(
         "db_path",
         "lock_timeout_seconds",
         "read_wait_seconds",
+        "max_failed_share",
+        "lake_data_path",
         "poll_cron",
         "dagster_home",
+        "pipeline_start",
     }
 )
 
@@ -110,17 +113,35 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     database: str
     lock_timeout_seconds: float
+    read_wait_seconds: float
+    # Fail a round when more than this share of its clients failed (None: only when all did).
+    max_failed_share: float | None = None
+    # With a DuckLake `database`: where its Parquet files go (a folder or s3://…).
+    lake_data_path: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StoreResource:
         return cls(
-            database=str(settings.db_path), lock_timeout_seconds=settings.lock_timeout_seconds
+            database=str(settings.db_path),
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+            read_wait_seconds=settings.read_wait_seconds,
+            max_failed_share=settings.max_failed_share,
+            lake_data_path=settings.lake_data_path,
+        )
+
+    def db(self) -> Database:
+        return Database(
+            Path(self.database),
+            lock_timeout_seconds=self.lock_timeout_seconds,
+            read_wait_seconds=self.read_wait_seconds,
+            lake_data_path=self.lake_data_path,
         )
 
     @contextmanager
     def writer(self) -> Iterator[Store]:
-        with open_store(Path(self.database), lock_timeout_seconds=self.lock_timeout_seconds) as s:
-            yield s
+        """One short write session (waits for readers up to the lock timeout)."""
+        with self.db().writer() as store:
+            yield store
 
 
 # Progress of a long run: (done, total, detail). The CLI draws a bar; under `dg dev` no one

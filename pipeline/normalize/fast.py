@@ -228,9 +228,16 @@ def _round(gated: pl.DataFrame, bases: list[str]) -> _Round:
             lines.filter(pl.col("_line_base").is_null())["_row"],
         ]
     ).unique()
-    flagged = snapshots.filter(
-        pl.col("currency_twice") | (pl.col("_no_data") & (pl.col("response_code") == 0))
-    )["_row"]
+    flagged = pl.concat(
+        [
+            snapshots.filter(
+                pl.col("currency_twice") | (pl.col("_no_data") & (pl.col("response_code") == 0))
+            )["_row"],
+            # from_json turns a number it cannot hold (30 integer digits at the type's edge,
+            # measured) into NULL without a word: the strict parser decides those bodies.
+            lines.filter(pl.col("balance").is_null() | pl.col("cash").is_null())["_row"],
+        ]
+    )
     if len(bases) == 1:
         # One base declared: every found total and value has it, so nothing is mixed.
         body_base = pl.when(pl.col("has_total_key") | (pl.col("line_count") > 0)).then(
@@ -307,3 +314,23 @@ def parse_fast(raw: pl.DataFrame) -> FastParsed:
         gated = gated.filter(pl.col("_row").is_in(retry))
     strict_rows += gated["_row"].to_list()
     return FastParsed(pl.concat(snapshots), pl.concat(lines), sorted(strict_rows))
+
+
+# The probe the fast route must pass before it may be used: a number a float64 cannot hold,
+# through `from_json` into DECIMAL(38,8). DuckDB 2.0 parses it exactly; 1.5.5 (the version the
+# DuckLake extensions need) goes through a double and returns …12345344.
+_PROBE_TEXT = "150000000000.12345678"
+
+
+@cache
+def from_json_is_exact() -> bool:
+    """Whether this DuckDB's typed `from_json` keeps DECIMAL(38,8) exact (measured, once)."""
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            'select (from_json($doc, \'{"a": "DECIMAL(38,8)"}\')).a::varchar',
+            {"doc": f'{{"a": {_PROBE_TEXT}}}'},
+        ).fetchone()
+    finally:
+        con.close()
+    return row is not None and row[0] == _PROBE_TEXT

@@ -17,6 +17,7 @@ from decimal import Context, Decimal
 
 import polars as pl
 
+from pipeline.normalize.parse import ParsedEnvelope
 from pipeline.normalize.schema import PARSED_REJECT_SCHEMA, ROW
 
 # Every operation goes through this context (or copy_abs): the default one keeps 28 digits and
@@ -103,3 +104,30 @@ def overflowing(snapshots: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         {"_row": pl.Series(rows, dtype=ROW), "error": [found[r] for r in rows]},
         schema=PARSED_REJECT_SCHEMA,
     )
+
+
+def envelope_overflow(envelope: ParsedEnvelope) -> str | None:
+    """The same verdict as `overflowing` for one parsed envelope (exact, Decimal only).
+
+    Classification calls it when an answer lands, so the attempt's outcome already says
+    `invalid_response` for a body normalization would reject. Reasons come in the same order
+    of precedence as `overflowing`: the sums first, then a line's lock.
+    """
+    base = envelope.base_currency
+    lines_sum = Decimal(0)
+    for line in envelope.lines:
+        lines_sum = _EXACT.add(lines_sum, Decimal(line.value_base))
+    reported = envelope.total_floating_balance
+    if lines_sum.copy_abs() >= VALUE_LIMIT:
+        return f"the lines' Value_{base} sum does not fit DECIMAL(38,2)"
+    if reported is not None and (
+        _EXACT.subtract(Decimal(reported), lines_sum).copy_abs() >= VALUE_LIMIT
+    ):
+        return f"Total_Floating_Balance_{base} minus the lines' sum does not fit DECIMAL(38,2)"
+    for position, line in enumerate(envelope.lines):
+        if _EXACT.subtract(Decimal(line.balance), Decimal(line.cash)).copy_abs() >= BALANCE_LIMIT:
+            return (
+                f"Data[{position}] ({line.currency}) Balance - Cash does not fit DECIMAL(38,8) "
+                "(locked funds would overflow)"
+            )
+    return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.hyper.models import Exchange
+from pipeline.normalize.fit import envelope_overflow
 from pipeline.normalize.parse import InvalidResponse, ParsedEnvelope, parse_envelope
 
 OK = "ok"
@@ -87,6 +88,9 @@ def classify(exchange: Exchange) -> Classified:
         return Classified(HTTP_ERROR, None, f"{who}: HTTP {status} without a JSON envelope")
     if envelope is None:
         return Classified(INVALID_RESPONSE, None, f"{who}: {parse_error}")
+    if code in (0, 1) and (overflow := envelope_overflow(envelope)) is not None:
+        # It parsed, but its money cannot be stored: rejected alone, its raw body kept.
+        return Classified(INVALID_RESPONSE, code, f"{who}: {overflow}", envelope.extra_fields)
     if code == 1:
         return Classified(RESTRICTED, code, None, envelope.extra_fields)
     if code != 0:

@@ -1,4 +1,9 @@
-"""Turn landed raw bodies into snapshots and lines: normalize with polars, append atomically."""
+"""Turn landed raw bodies into snapshots and lines: normalize with polars, append atomically.
+
+Streamed: the range is cut into batches of whole slots, and each batch is read in one short
+session, normalized outside any session, and appended in another. Memory stays bounded by the
+batch, and readers find the file free between sessions.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline.normalize import normalize_raw
-from pipeline.store import Store
+from pipeline.store import Database
+from pipeline.store.history import Selection, raw_slot_counts, slot_batches
+
+# Raw bodies per batch: ≈ 8 KB each in memory with their frames, so about 150 MB at most.
+INGEST_BATCH_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -16,16 +25,35 @@ class IngestSummary:
     lines: int
     rejected: int
 
+    def __add__(self, other: IngestSummary) -> IngestSummary:
+        return IngestSummary(
+            self.raw_considered + other.raw_considered,
+            self.snapshots + other.snapshots,
+            self.lines + other.lines,
+            self.rejected + other.rejected,
+        )
 
-def ingest_range(store: Store, slot_from: datetime, slot_to: datetime) -> IngestSummary:
+
+def ingest_range(
+    db: Database, slot_from: datetime, slot_to: datetime, *, batch_rows: int = INGEST_BATCH_ROWS
+) -> IngestSummary:
     """Normalize every pending body in [slot_from, slot_to) and append the results.
 
     Bodies that already produced a snapshot for their (client, slot) are not read again, so
     re-running adds nothing.
     """
-    raw = store.pending_raw(slot_from, slot_to)
-    if raw.is_empty():
-        return IngestSummary(0, 0, 0, 0)
-    batch = normalize_raw(raw)
-    snapshots, lines = store.append_snapshots(batch)
-    return IngestSummary(raw.height, snapshots, lines, batch.rejected.height)
+    selection = Selection(slot_from, slot_to)
+    with db.writer() as store:
+        counts = raw_slot_counts(store, selection)
+    total = IngestSummary(0, 0, 0, 0)
+    for batch in slot_batches(counts, selection, batch_rows):
+        assert batch.slot_from is not None and batch.slot_to is not None
+        with db.writer() as store:
+            raw = store.pending_raw(batch.slot_from, batch.slot_to)
+        if raw.is_empty():
+            continue
+        normalized = normalize_raw(raw)
+        with db.writer() as store:
+            snapshots, lines = store.append_snapshots(normalized)
+        total += IngestSummary(raw.height, snapshots, lines, normalized.rejected.height)
+    return total

@@ -5,21 +5,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pipeline.hyper import Credential, Exchange, HyperClient
-from pipeline.normalize.outcomes import SNAPSHOT_OUTCOMES, Classified, classify
-from pipeline.store import Store
+from pipeline.normalize.outcomes import SNAPSHOT_OUTCOMES, classify
+from pipeline.rounds.landing import Lander
 
 log = logging.getLogger(__name__)
 
-# Answers are landed in batches of this many: one DuckDB commit per batch, and a crash loses
-# at most one batch of fetches, which a re-run of the slot fetches again.
-LANDING_BATCH = 64
+# The round outcome of a client a re-run found complete and did not ask again.
+ALREADY_COMPLETE = "already_complete"
 
 
 @dataclass
@@ -39,6 +38,10 @@ class PollSummary:
     def failed_clients(self) -> int:
         return sum(n for o, n in self.final_outcomes.items() if o not in SNAPSHOT_OUTCOMES)
 
+    @property
+    def polled_clients(self) -> int:
+        return sum(self.final_outcomes.values())
+
     def merge(self, other: PollSummary) -> None:
         self.clients += other.clients
         self.skipped += other.skipped
@@ -49,38 +52,63 @@ class PollSummary:
         self.seconds += other.seconds
 
 
+def round_verdict(final_outcomes: Mapping[str, int], max_failed_share: float | None) -> str | None:
+    """Why a round counts as failed (one line), or None when it did its job.
+
+    `final_outcomes` counts each client's last outcome (`already_complete` for the clients a
+    re-run skipped). A round fails when it had clients and none ended `ok`/`restricted` (or was
+    complete already), or, with `max_failed_share`, when a larger share than that failed.
+    """
+    polled = sum(final_outcomes.values())
+    done = (*SNAPSHOT_OUTCOMES, ALREADY_COMPLETE)
+    failed = {o: n for o, n in final_outcomes.items() if o not in done and n}
+    if not polled or not failed:
+        return None
+    worst = ", ".join(f"{o} {n}" for o, n in sorted(failed.items(), key=lambda i: -i[1]))
+    failures = sum(failed.values())
+    if failures == polled:
+        return f"every one of the {polled} clients polled failed ({worst})"
+    share = failures / polled
+    if max_failed_share is not None and share > max_failed_share:
+        return (
+            f"{failures} of {polled} clients failed ({share:.0%} > {max_failed_share:.0%}: {worst})"
+        )
+    return None
+
+
 def poll_slot(
     client: HyperClient,
     credentials: Sequence[Credential],
-    store: Store,
+    lander: Lander,
     *,
     slot_start: datetime,
-    run_id: str,
     as_of: datetime | None = None,
     max_workers: int = 8,
     pool: ThreadPoolExecutor | None = None,
+    on_client: Callable[[int, int], None] | None = None,
 ) -> PollSummary:
-    """Fetch every client that has no snapshot for `slot_start` yet and land what came back.
+    """Fetch every client without a usable answer for `slot_start` and hand the answers on.
 
-    Clients whose slot is already complete are skipped, so re-running a round adds no row.
-    A failing client never stops the others: its failure is an attempt row with an outcome.
-    Store writes happen on this thread; only HTTP runs in the worker threads.
+    Clients with a snapshot or a landed (or spooled) usable answer are skipped, so re-running a
+    round adds no row and never asks twice. A failing client never stops the others: its
+    failure is an attempt row with an outcome. Only HTTP runs in the worker threads; landing
+    happens on this thread, in short sessions (`Lander`). `on_client(done, total)` hears about
+    each finished client (a paced round takes minutes).
     """
     started = time.perf_counter()
     summary = PollSummary(slot_start=slot_start, clients=len(credentials))
-    done = store.clients_with_snapshot(slot_start)
+    done = lander.usable_clients(slot_start)
     pending = [c for c in credentials if c.client_number not in done]
     summary.skipped = len(credentials) - len(pending)
-    store.register_clients([(c.client_number, c.label) for c in pending], slot_start)
 
-    landing: list[tuple[Exchange, Classified]] = []
     with _pool_or_new(pool, max_workers) as workers:
         futures = [workers.submit(_fetch, client, c, as_of) for c in pending]
         for future in as_completed(futures):
             final = None
+            items = []
             for exchange in future.result():
                 classified = classify(exchange)
-                landing.append((exchange, classified))
+                items.append((exchange, classified))
                 summary.requests += 1
                 summary.outcomes[classified.outcome] += 1
                 summary.schema_drift_fields.update(classified.extra_fields)
@@ -89,11 +117,9 @@ def poll_slot(
                 summary.final_outcomes[final.outcome] += 1
                 if final.error:
                     log.warning("slot %s: %s", slot_start.isoformat(), final.error)
-            if len(landing) >= LANDING_BATCH:
-                store.record_exchanges(run_id, slot_start, landing)
-                landing = []
-    if landing:
-        store.record_exchanges(run_id, slot_start, landing)
+            lander.add(slot_start, items)
+            if on_client is not None:
+                on_client(summary.polled_clients, len(pending))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -126,29 +152,34 @@ def _fetch(client: HyperClient, credential: Credential, as_of: datetime | None) 
 def poll_slots(
     client: HyperClient,
     credentials: Sequence[Credential],
-    store: Store,
+    lander: Lander,
     *,
     slots: Sequence[datetime],
-    run_id: str,
     as_of_for: Callable[[datetime], datetime | None],
     max_workers: int = 8,
     on_slot: Callable[[int, int, PollSummary], None] | None = None,
+    on_client: Callable[[int, int], None] | None = None,
 ) -> PollSummary:
-    """Poll several slots in order (a backfill); `as_of_for(slot)` says which instant to ask."""
+    """Poll several slots in order (a backfill); `as_of_for(slot)` says which instant to ask.
+
+    Everything is landed (spool included) when this returns.
+    """
     total = PollSummary(slot_start=slots[0] if slots else datetime.now(UTC))
+    lander.prefetch(slots)
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
         for index, slot in enumerate(slots, start=1):
             summary = poll_slot(
                 client,
                 credentials,
-                store,
+                lander,
                 slot_start=slot,
-                run_id=run_id,
                 as_of=as_of_for(slot),
                 pool=pool,
+                on_client=on_client,
             )
             total.merge(summary)
             total.clients = summary.clients
             if on_slot is not None:
                 on_slot(index, len(slots), summary)
+    lander.finish()
     return total

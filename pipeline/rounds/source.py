@@ -7,6 +7,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+import requests
+from urllib3.poolmanager import ProxyManager
+
 from pipeline.hyper import Credential, HyperClient, load_credentials
 from pipeline.hyper.auth import TokenManager
 from pipeline.hyper.ratelimit import pacer_for
@@ -69,11 +72,43 @@ def load_clients(settings: Settings) -> list[Credential]:
     return credentials
 
 
+class SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    """Connections (direct or to a proxy) that leave from one local address: a shard's egress."""
+
+    def __init__(self, source_address: str, *, pool_maxsize: int) -> None:
+        self.source_address = source_address
+        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object
+    ) -> None:
+        # Port 0: the kernel picks the local port; only the address is pinned.
+        pool_kwargs["source_address"] = (self.source_address, 0)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: object) -> ProxyManager:
+        proxy_kwargs["source_address"] = (self.source_address, 0)
+        manager: ProxyManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        return manager
+
+
+def bind_egress(session: requests.Session, settings: Settings, pool_size: int) -> None:
+    """Send `session`'s requests from the shard's source address, or through its proxy."""
+    if settings.source_address is not None:
+        adapter = SourceAddressAdapter(settings.source_address, pool_maxsize=pool_size)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+    if settings.proxy_url is not None:
+        session.proxies = {"http": settings.proxy_url, "https": settings.proxy_url}
+        # The shard's proxy, not one from the environment (HTTP_PROXY, NO_PROXY).
+        session.trust_env = False
+
+
 def make_client(settings: Settings, base_url: str) -> HyperClient:
-    """A client with the settings' bearer tokens, shared request pacer and retry policy."""
+    """A client with the settings' bearer tokens, shared request pacer, retry policy and egress."""
     install_log_redaction()
     register_secrets([settings.access_token, settings.refresh_token])
-    return HyperClient(
+    client = HyperClient(
         base_url,
         timeout_seconds=settings.timeout_seconds,
         pool_size=max(1, settings.max_workers),
@@ -89,6 +124,9 @@ def make_client(settings: Settings, base_url: str) -> HyperClient:
             backoff_max_seconds=settings.backoff_max_seconds,
         ),
     )
+    # HyperClient owns its session; the egress is bound here, where the settings are known.
+    bind_egress(client._session, settings, pool_size=max(1, settings.max_workers))
+    return client
 
 
 @contextmanager

@@ -39,6 +39,7 @@ FINAL_FAULTS = (
     "nan_token",  # NaN / Infinity where money should be
     "invalid_utf8",
     "oversize",  # a body over the client's 10 MiB cap
+    "overflow",  # every number in range, but Balance - Cash does not fit DECIMAL(38,8)
 )
 # A valid answer in an unusual form: it must still become a snapshot.
 BENIGN_FAULTS = (
@@ -222,6 +223,10 @@ def _mutated(plan: FaultPlan, kind: str, client_number: int, hour: int, reply: R
     elif kind == "duplicate_currency":
         lines = _lines(doc)
         lines.append(dict(lines[0]))
+    elif kind == "overflow":
+        line = _lines(doc)[0]
+        line["Balance"] = Number("999999999999999999999999999999.99999999")
+        line["Cash"] = Number("-999999999999999999999999999999.99999999")
     elif kind == "mixed_bases":
         lines = _lines(doc)
         base = _base_of(doc)

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import polars as pl
+import psycopg2
 import pyarrow as pa
 
 from pipeline.hyper.models import Exchange
 from pipeline.normalize import NormalizedBatch
 from pipeline.normalize.outcomes import Classified
 from pipeline.store.sqlfiles import load_sql
+
+# The PostgreSQL advisory lock (in a lake's catalog database) that snapshot appends take, one at
+# a time: DuckLake has no keys, and two shards ingesting the same slot at once both pass the
+# anti-join and both insert (measured: 40 duplicate snapshots of 914 with four shards).
+INGEST_LOCK_KEY = 0x6879706572_696E  # "hyper" "in"
 
 UTC_TS = pl.Datetime("us", "UTC")
 RAW_ROW_SCHEMA = pl.Schema(
@@ -62,11 +69,128 @@ def raw_id_for(client_number: int, slot_start: datetime, observed_at: datetime, 
     return digest.hexdigest()[:32]
 
 
-class Store:
-    """The pipeline's writer over one open DuckDB connection."""
+CLIENT_SCHEMA = pl.Schema(
+    {"client_number": pl.Int64(), "label": pl.String(), "seen_at": UTC_TS},
+)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+
+@dataclass(frozen=True)
+class LandingBatch:
+    """What one landing writes: raw bodies, attempt rows, client sightings (polars frames)."""
+
+    raw: pl.DataFrame
+    attempts: pl.DataFrame
+    clients: pl.DataFrame
+
+    @property
+    def answers(self) -> int:
+        return self.attempts.height
+
+    @classmethod
+    def empty(cls) -> LandingBatch:
+        return cls(RAW_ROW_SCHEMA.to_frame(), ATTEMPT_SCHEMA.to_frame(), CLIENT_SCHEMA.to_frame())
+
+    @classmethod
+    def concat(cls, batches: Sequence[LandingBatch]) -> LandingBatch:
+        if not batches:
+            return cls.empty()
+        return cls(
+            pl.concat([b.raw for b in batches]),
+            pl.concat([b.attempts for b in batches]),
+            pl.concat([b.clients for b in batches]),
+        )
+
+
+def landing_batch(
+    run_id: str,
+    slot_start: datetime,
+    items: Sequence[tuple[Exchange, Classified]],
+    labels: Mapping[int, str | None],
+) -> LandingBatch:
+    """The rows one slot's exchanges become; `labels` names the clients (from the clients file)."""
+    raw_ids = [
+        raw_id_for(e.client_number, slot_start, e.observed_at, e.body)
+        if e.body is not None
+        else None
+        for e, _ in items
+    ]
+    raw = pl.DataFrame(
+        [
+            {
+                "raw_id": raw_id,
+                "client_number": e.client_number,
+                "slot_start": slot_start,
+                "observed_at": e.observed_at,
+                "http_status": e.http_status,
+                "body": e.body,
+                "body_encoding": e.body_encoding,
+                "body_size": e.body_size,
+                "body_truncated": e.body_truncated,
+            }
+            for (e, _), raw_id in zip(items, raw_ids, strict=True)
+            if raw_id is not None
+        ],
+        schema=RAW_ROW_SCHEMA,
+    ).unique("raw_id", keep="first", maintain_order=True)
+    attempts = pl.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "slot_start": slot_start,
+                "client_number": e.client_number,
+                "attempt": e.attempt,
+                "requested_at": e.requested_at,
+                "duration_ms": e.duration_ms,
+                "http_status": e.http_status,
+                "response_code": c.response_code,
+                "outcome": c.outcome,
+                "error": c.error,
+                "raw_id": raw_id,
+            }
+            for (e, c), raw_id in zip(items, raw_ids, strict=True)
+        ],
+        schema=ATTEMPT_SCHEMA,
+    )
+    numbers = sorted({e.client_number for e, _ in items})
+    clients = pl.DataFrame(
+        {
+            "client_number": numbers,
+            "label": [labels.get(n) for n in numbers],
+            "seen_at": [slot_start] * len(numbers),
+        },
+        schema=CLIENT_SCHEMA,
+    )
+    return LandingBatch(raw, attempts, clients)
+
+
+@contextmanager
+def advisory_lock(conninfo: str, key: int) -> Iterator[None]:
+    """Hold PostgreSQL advisory lock `key` for the block; the session's end releases it."""
+    session = psycopg2.connect(conninfo)
+    try:
+        session.autocommit = True
+        with session.cursor() as cur:
+            cur.execute("select pg_advisory_lock(%s)", (key,))
+        yield
+    finally:
+        session.close()
+
+
+class Store:
+    """The pipeline's writer over one open DuckDB connection (a short session).
+
+    `ingest_lock` (on a lake) makes snapshot appends take turns across processes; a DuckDB
+    file admits one writing process anyway.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        ingest_lock: Callable[[], AbstractContextManager[None]] | None = None,
+    ) -> None:
         self.con = con
+        self.ingest_lock = ingest_lock or nullcontext
 
     def _run(self, name: str, params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
         # Every statement goes through here, by file name: one place to trace or interrupt.
@@ -77,84 +201,33 @@ class Store:
         row = self._run(name, params).fetchone()
         return int(row[0]) if row else 0
 
-    def register_clients(self, clients: list[tuple[int, str | None]], slot_start: datetime) -> None:
-        """Upsert the polled clients' labels and widen their first_seen/last_seen to the slot."""
-        if not clients:
-            return
-        frame = pl.DataFrame(
-            {
-                "client_number": [number for number, _ in clients],
-                "label": [label for _, label in clients],
-                "seen_at": [slot_start] * len(clients),
-            },
-            schema={
-                "client_number": pl.Int64(),
-                "label": pl.String(),
-                "seen_at": pl.Datetime("us", "UTC"),
-            },
-        )
-        self._with_frames({"incoming_clients": frame}, ["store/upsert_clients"])
+    def usable_clients_between(self, first: datetime, last: datetime) -> dict[datetime, set[int]]:
+        """`usable_clients` for every slot in [first, last], in one query."""
+        rows = self._run("store/clients_with_usable_answer", {"first": first, "last": last})
+        found: dict[datetime, set[int]] = {}
+        for slot, client in rows.fetchall():
+            found.setdefault(slot, set()).add(client)
+        return found
 
-    def clients_with_snapshot(self, slot_start: datetime) -> set[int]:
-        rows = self._run("store/clients_with_snapshot", {"slot_start": slot_start}).fetchall()
-        return {row[0] for row in rows}
-
-    def record_exchanges(
-        self, run_id: str, slot_start: datetime, items: list[tuple[Exchange, Classified]]
-    ) -> list[str | None]:
-        """Land bodies and their attempt rows in one transaction; return the raw_ids.
+    def land(self, batch: LandingBatch) -> None:
+        """Bodies, their attempt rows and the clients' sightings, in one transaction.
 
         Rows go in as one Arrow batch per table: a parameterized statement per row costs
-        milliseconds in DuckDB, and every commit syncs the file.
+        milliseconds in DuckDB, and every commit syncs the file. Idempotent: raw_id is a content
+        hash and attempts are keyed by (run, slot, client, attempt).
         """
-        raw_ids = [
-            raw_id_for(e.client_number, slot_start, e.observed_at, e.body)
-            if e.body is not None
-            else None
-            for e, _ in items
-        ]
-        raw = pl.DataFrame(
-            [
-                {
-                    "raw_id": raw_id,
-                    "client_number": e.client_number,
-                    "slot_start": slot_start,
-                    "observed_at": e.observed_at,
-                    "http_status": e.http_status,
-                    "body": e.body,
-                    "body_encoding": e.body_encoding,
-                    "body_size": e.body_size,
-                    "body_truncated": e.body_truncated,
-                }
-                for (e, _), raw_id in zip(items, raw_ids, strict=True)
-                if raw_id is not None
-            ],
-            schema=RAW_ROW_SCHEMA,
-        )
-        attempts = pl.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "slot_start": slot_start,
-                    "client_number": e.client_number,
-                    "attempt": e.attempt,
-                    "requested_at": e.requested_at,
-                    "duration_ms": e.duration_ms,
-                    "http_status": e.http_status,
-                    "response_code": c.response_code,
-                    "outcome": c.outcome,
-                    "error": c.error,
-                    "raw_id": raw_id,
-                }
-                for (e, c), raw_id in zip(items, raw_ids, strict=True)
-            ],
-            schema=ATTEMPT_SCHEMA,
-        )
         self._with_frames(
-            {"incoming_raw": raw, "incoming_attempts": attempts},
-            ["store/insert_raw_responses", "store/insert_fetch_attempts"],
+            {
+                "incoming_raw": batch.raw,
+                "incoming_attempts": batch.attempts,
+                "incoming_clients": batch.clients,
+            },
+            [
+                "store/insert_raw_responses",
+                "store/insert_fetch_attempts",
+                "store/insert_client_sightings",
+            ],
         )
-        return raw_ids
 
     @contextmanager
     def transaction(self, frames: Mapping[str, pl.DataFrame] | None = None) -> Iterator[None]:
@@ -199,12 +272,18 @@ class Store:
         if batch.snapshots.is_empty():
             return 0, 0
         frames = {"incoming_snapshots": batch.snapshots, "incoming_lines": batch.lines}
-        with self.transaction(frames):
+        # The lock before the transaction: its snapshot then sees every earlier append.
+        with self.ingest_lock(), self.transaction(frames):
             self._run("store/stage_fresh_snapshots")
             snapshots = self._count("store/insert_snapshots")
             lines = self._count("store/insert_lines")
             self._run("store/touch_clients")
         return snapshots, lines
+
+    def round_outcomes(self, run_id: str, slot_from: datetime, slot_to: datetime) -> dict[str, int]:
+        """Clients per final outcome in one run's window, `already_complete` for the skipped."""
+        params = {"run_id": run_id, "from": slot_from, "to": slot_to}
+        return dict(self._run("store/round_outcomes", params).fetchall())
 
     def table_counts(self) -> dict[str, int]:
         return dict(self._run("store/table_counts").fetchall())

@@ -7,5 +7,7 @@ create table if not exists check_results (
     passed          boolean not null,
     severity        varchar not null,        -- 'ERROR' or 'WARN'
     offending_rows  bigint not null,
-    details         json                     -- a sample of the offending rows and the parameters
+    details         json,                    -- a sample of the offending rows and the parameters
+    slot_from       timestamptz,             -- the slots a slot check evaluated: [slot_from, slot_to)
+    slot_to         timestamptz              -- (both NULL for a whole-book check)
 );

@@ -1,13 +1,17 @@
--- Every client that answered in the batch was polled in those slots: widen first_seen /
--- last_seen (never narrow them: attempts without an answer count as seen too). Labels come
--- from the clients file, not from raw, so a client new to this database gets none.
-insert into clients (client_number, label, first_seen, last_seen)
-select client_number, null, min(slot_start), max(slot_start)
-from raw_responses
-where slot_start >= $from
-  and slot_start < $to
-  and ($client::bigint is null or client_number = $client::bigint)
-group by client_number
-on conflict (client_number) do update
-    set first_seen = least(clients.first_seen, excluded.first_seen),
-        last_seen = greatest(clients.last_seen, excluded.last_seen);
+-- Every client that answered in the batch was polled in those slots: a sighting per (client,
+-- slot) not stored yet (attempts without an answer count as seen too, so nothing narrows).
+-- Labels come from the clients file, not from raw, so a client new to this database gets none.
+insert into client_sightings (client_number, label, seen_at)
+select distinct r.client_number, null, r.slot_start
+from raw_responses as r
+where r.slot_start >= $from
+  and r.slot_start < $to
+  and ($client::bigint is null or r.client_number = $client::bigint)
+  and not exists (
+    select 1
+    from client_sightings as s
+    where s.client_number = r.client_number
+      and s.seen_at = r.slot_start
+      and s.seen_at >= $from
+      and s.seen_at < $to
+  );

@@ -1,0 +1,154 @@
+"""Analysts and the schedule never block each other: real processes on one real DuckDB file.
+
+`pipeline run` runs as a subprocess against an in-process simulator, paced so the round lasts
+long enough for analysts to query it, hold it, and race it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.simulator import SimulatorConfig, SimulatorServer, write_credentials_csv
+from pipeline.simulator.faults import FaultPlan
+from tests.invariants import assert_no_snapshot_without_lines
+
+N_CLIENTS = 24
+# 24 clients at 60 a minute: the round lasts about 23 s.
+PACE_PER_MINUTE = "60"
+CONFIG = SimulatorConfig(n_extra_clients=N_CLIENTS - 14, faults=FaultPlan())
+
+
+@pytest.fixture
+def paced(tmp_path: Path) -> Iterator[tuple[SimulatorServer, dict[str, str], Path]]:
+    creds = write_credentials_csv(tmp_path / "clients.csv", CONFIG)
+    db = tmp_path / "db" / "balances.duckdb"
+    with SimulatorServer(CONFIG) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HYPER_", "PIPELINE_"))}
+        env.pop("DAGSTER_HOME", None)
+        env.update(
+            HYPER_BASE_URL=server.url,
+            HYPER_CLIENTS_FILE=str(creds),
+            HYPER_RATE_LIMIT_PER_MINUTE=PACE_PER_MINUTE,
+            HYPER_TIMEOUT_SECONDS="5",
+            PIPELINE_DB=str(db),
+        )
+        yield server, env, db
+
+
+def pipeline(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def hold_read_only(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process (an analyst's kernel) holding a read-only connection open."""
+    code = (
+        "import duckdb, sys, time\n"
+        "deadline = time.monotonic() + 60\n"
+        "while True:\n"  # the writer may hold the file this instant: a moment later it won't
+        "    try:\n"
+        f"        con = duckdb.connect({str(db)!r}, read_only=True)\n"
+        "        break\n"
+        "    except duckdb.IOException:\n"
+        "        if time.monotonic() > deadline: raise\n"
+        "        time.sleep(0.05)\n"
+        "print('holding', flush=True)\n"
+        f"time.sleep({seconds})\n"
+        "con.close()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "holding", holder.stderr
+    return holder
+
+
+def wait_for(path: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def snapshot_counts(db: Path) -> tuple[int, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(
+            "select count(*), count(distinct (client_number, slot_start)) from balance_snapshots"
+        ).fetchone()
+        assert_no_snapshot_without_lines(con)
+    finally:
+        con.close()
+    assert row is not None
+    return row[0], row[1]
+
+
+@pytest.mark.slow
+def test_analysts_query_throughout_a_paced_round_and_a_held_reader_loses_nothing(
+    paced: tuple[SimulatorServer, dict[str, str], Path],
+) -> None:
+    server, env, db = paced
+    started = time.monotonic()
+    run = pipeline(env, "run")
+    wait_for(db)
+    answered, waits, holder = 0, [], None
+    while run.poll() is None:
+        asked = time.monotonic()
+        query = pipeline(env, "query", "largest_locked", "--format", "csv")
+        _out, err = query.communicate(timeout=120)
+        assert query.returncode == 0, err
+        assert "Traceback" not in err
+        answered += 1
+        waits.append(time.monotonic() - asked)
+        if holder is None and time.monotonic() - started > 6:
+            holder = hold_read_only(db, 10)  # mid-round: the writer must spool, not fail
+        time.sleep(1)
+    _out, err = run.communicate()
+    assert run.returncode == 0, err
+    assert holder is not None
+    holder.wait(timeout=30)
+    assert time.monotonic() - started >= 20, "the round was not paced long enough to matter"
+    assert answered >= 3  # each answer is a new process: seconds apart on a busy machine
+    # Every client has its one snapshot, nothing waits in the spool, nobody was asked twice.
+    assert snapshot_counts(db) == (N_CLIENTS, N_CLIENTS)
+    assert not list((db.parent / (db.name + ".spool")).glob("*.ndjson"))
+    assert sorted(server.state.faults.attempts.values()) == [1] * N_CLIENTS
+    con = duckdb.connect(str(db), read_only=True)
+    attempts = con.execute("select count(*) from fetch_attempts").fetchone()
+    con.close()
+    assert attempts == (N_CLIENTS,)
+    print(f"queries answered {answered}, longest wait {max(waits):.2f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["replay"], ["run"]])
+def test_a_writer_waits_for_a_reader_holding_the_file_then_completes(
+    paced: tuple[SimulatorServer, dict[str, str], Path], command: list[str]
+) -> None:
+    _, env, db = paced
+    env = {**env, "HYPER_RATE_LIMIT_PER_MINUTE": "0"}
+    first = pipeline(env, "run")
+    assert first.wait(timeout=120) == 0, first.communicate()[1]
+    before = snapshot_counts(db)
+    holder = hold_read_only(db, 6)
+    writer = pipeline(env, *command)
+    _out, err = writer.communicate(timeout=120)
+    # The writer needed the file, so it can only have finished after the reader let go.
+    assert holder.poll() is not None, "the writer finished while a reader held the file"
+    assert writer.returncode == 0, err
+    assert "Traceback" not in err
+    assert snapshot_counts(db) == before  # complete already: nothing new, nothing lost

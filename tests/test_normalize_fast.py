@@ -13,7 +13,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -27,7 +26,7 @@ from pipeline.normalize import (
     normalize_raw,
     normalize_raw_strict,
 )
-from pipeline.normalize.fast import GRAMMAR, from_json_is_exact
+from pipeline.normalize.fast import GRAMMAR
 from pipeline.normalize.outcomes import classify
 from pipeline.rounds.ingest import ingest_range
 from pipeline.rounds.replay import replay
@@ -43,13 +42,6 @@ from pipeline.simulator.faults import (
 from pipeline.simulator.responses import Reply, balance_body
 from pipeline.store import Database, Store, landing_batch, open_store
 from tests.seed_example import seed_body
-
-# The fast route runs only where DuckDB's typed from_json is exact (2.0); on 1.5.5, the version
-# the DuckLake extensions need, it is off and every body takes the strict parser.
-NEEDS_EXACT_FROM_JSON = pytest.mark.skipif(
-    not from_json_is_exact(),
-    reason="this DuckDB's from_json rounds DECIMAL(38,8) through a double: the fast route is off",
-)
 
 SLOT = datetime(2026, 11, 1, 12, tzinfo=UTC)
 PROPERTY_SETTINGS = settings(
@@ -101,7 +93,6 @@ def simulator_bodies(base: str, hours: int, clients: int = 40) -> list[str]:
 # --- the common bodies take the fast route ---------------------------------------------------
 
 
-@NEEDS_EXACT_FROM_JSON
 def test_simulator_bodies_of_every_base_take_the_fast_route_and_match_the_referee() -> None:
     bodies = [*simulator_bodies("ILS", 3), *simulator_bodies("USD", 2), *simulator_bodies("EUR", 1)]
     bodies.append(seed_body())  # the endpoint doc's example: newlines, Hebrew
@@ -113,7 +104,6 @@ def test_simulator_bodies_of_every_base_take_the_fast_route_and_match_the_refere
     assert batch.lines.height > 2 * len(bodies)
 
 
-@NEEDS_EXACT_FROM_JSON
 def test_the_gate_accepts_legacy_typing_and_both_routes_agree() -> None:
     legacy = (
         '{"ResponseCode": "000", "ResponseMsgEng": "ok", "ERP_Account_Status": "05", '
@@ -131,20 +121,20 @@ def test_a_failing_fast_route_hands_its_batch_to_the_strict_parser(
 ) -> None:
     import pipeline.normalize.fast as fast
 
-    def broken(gated: pl.DataFrame, bases: list[str]) -> pl.DataFrame:
-        raise duckdb.OutOfMemoryException("could not allocate")  # injected
+    def broken(envelopes: pl.DataFrame) -> pl.DataFrame:
+        raise pl.exceptions.ComputeError("could not allocate")  # injected
 
     raw = raw_frame(simulator_bodies("ILS", 1, clients=0))
     expected = normalize_raw_strict(raw)
-    monkeypatch.setattr(fast, "_from_json", broken)
+    monkeypatch.setattr(fast, "_lines", broken)
     batch = normalize_raw(raw)
 
     assert_same(batch, expected)
     assert batch.fast_bodies == 0
-    assert "fast normalization failed (OutOfMemoryException); 14 bodies" in caplog.text
+    assert "fast normalization failed (ComputeError); 14 bodies" in caplog.text
 
 
-# --- hostile shapes: the fast route must not take what DuckDB would silently change ----------
+# --- hostile shapes: the fast route must not take what a bulk reader would change ------------
 
 LINE = '{"Currency": "BTC", "Balance": 1.5, "Value_ILS": 3.00, "Cash": 1.5}'
 
@@ -206,7 +196,6 @@ HOSTILE = {
 }
 
 
-@NEEDS_EXACT_FROM_JSON
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_shape_gets_the_referees_verdict(name: str) -> None:
     text = HOSTILE[name]
@@ -235,12 +224,10 @@ def test_hostile_shape_gets_the_referees_verdict(name: str) -> None:
         ("duplicate_currency", True),  # gated, then flagged: listed twice
     ],
 )
-@NEEDS_EXACT_FROM_JSON
 def test_gate_admits_only_the_canonical_grammar(name: str, gated: bool) -> None:
     assert bool(pl.Series([HOSTILE[name]]).str.contains(GRAMMAR)[0]) is gated
 
 
-@NEEDS_EXACT_FROM_JSON
 @pytest.mark.parametrize("name", ["duplicate_currency", "mixed_line_bases", "value_usd_total_ils"])
 def test_flagged_bodies_are_judged_by_the_strict_parser(name: str) -> None:
     batch = both_routes(raw_frame([HOSTILE[name]]))
@@ -426,7 +413,6 @@ ANY_BODIES = st.lists(
 CLIENTS = st.lists(st.integers(0, 2), min_size=6, max_size=6)
 
 
-@NEEDS_EXACT_FROM_JSON
 @PROPERTY_SETTINGS
 @given(ANY_BODIES, CLIENTS)
 def test_both_routes_agree_on_any_body(bodies: list[str], clients: list[int]) -> None:
@@ -434,14 +420,12 @@ def test_both_routes_agree_on_any_body(bodies: list[str], clients: list[int]) ->
 
 
 @pytest.mark.slow
-@NEEDS_EXACT_FROM_JSON
 @settings(PROPERTY_SETTINGS, max_examples=3_000)
 @given(ANY_BODIES, CLIENTS)
 def test_both_routes_agree_on_many_more_bodies(bodies: list[str], clients: list[int]) -> None:
     both_routes(raw_frame(bodies, [500601 + c for c in clients[: len(bodies)]]))
 
 
-@NEEDS_EXACT_FROM_JSON
 def test_the_property_generator_reaches_the_fast_route() -> None:
     # Guards the property above from testing only the strict parser against itself: collect
     # what the body strategy draws, then count how many bodies the fast route takes.
@@ -525,21 +509,11 @@ def test_overflowing_bodies_land_as_rejections_and_the_rest_of_the_batch_lands(
     assert sum(replayed.changes.values()) == 0
 
 
-def test_the_fast_route_is_used_only_where_from_json_is_exact() -> None:
-    """On a DuckDB whose from_json rounds through a double, every body takes the strict parser,
-    and the meme coin's 20 significant digits survive."""
+def test_the_fast_route_keeps_every_digit_on_this_duckdb() -> None:
+    """The pinned DuckDB's from_json rounds 150000000000.12345678 through a double; the fast
+    route reads no number through DuckDB, so the meme coin's 20 significant digits survive."""
     bodies = simulator_bodies("ILS", 1, clients=0)
-    raw = pl.DataFrame(
-        {
-            "raw_id": [f"r{i}" for i in range(len(bodies))],
-            "client_number": list(range(500601, 500601 + len(bodies))),
-            "slot_start": [SLOT] * len(bodies),
-            "observed_at": [SLOT] * len(bodies),
-            "body": bodies,
-        }
-    )
-    batch = normalize_raw(raw)
-    if not from_json_is_exact():
-        assert batch.fast_bodies == 0
+    batch = normalize_raw(raw_frame(bodies))
+    assert batch.fast_bodies == len(bodies)
     pepe = batch.lines.filter(pl.col("currency") == "PEPE")["balance"].cast(pl.String).to_list()
     assert pepe and all(text.endswith(".12345678") for text in pepe)

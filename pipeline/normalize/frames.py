@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipeline.normalize.fast import from_json_is_exact, parse_fast
+from pipeline.normalize.fast import parse_fast
 from pipeline.normalize.fit import overflowing
 from pipeline.normalize.schema import (
     BALANCE,
@@ -229,9 +229,7 @@ def normalize_raw(raw: pl.DataFrame) -> NormalizedBatch:
     Returns:
         A NormalizedBatch whose frames follow SNAPSHOT_SCHEMA, LINE_SCHEMA and REJECTED_SCHEMA.
     """
-    # Money is exact or it is nothing: the fast route runs only where DuckDB's typed from_json
-    # is measured exact; elsewhere every body takes the strict parser.
-    return _normalize(raw, fast=from_json_is_exact())
+    return _normalize(raw, fast=True)
 
 
 def normalize_raw_strict(raw: pl.DataFrame) -> NormalizedBatch:

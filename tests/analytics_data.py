@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.store import connect
+from pipeline.store.derived import refresh_derived
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -92,6 +93,8 @@ class Book:
                     "rate": float(v) / float(b) if b else None,
                 },
             )
+        # As every write path does: derive what the views need from this snapshot's neighbours.
+        refresh_derived(self.con, at, at + timedelta(microseconds=1))
         self.attempt(client, hours, "restricted" if restricted else "ok")
 
     def attempt(self, client: int, hours: float, outcome: str, error: str | None = None) -> None:

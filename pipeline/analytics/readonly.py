@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.store import connect
+from pipeline.store.derived import prepare_readonly
 from pipeline.store.sqlfiles import load_sql, sql_names
 
 _CREATE_VIEW = "create or replace view "
@@ -20,6 +21,8 @@ def open_readonly(path: Path | str) -> duckdb.DuckDBPyConnection:
     readers always see the views of this checkout.
     """
     con = connect(path, read_only=True)
+    # The views read derived tables; an older file lacks them: computed here into temp tables.
+    prepare_readonly(con)
     for name in sql_names("views"):
         sql = load_sql(name)
         if _CREATE_VIEW not in sql:

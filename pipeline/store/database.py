@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS
+from pipeline.store.derived import ensure_derived
 from pipeline.store.lock import run_lock
 from pipeline.store.sqlfiles import load_sql, sql_names
 
@@ -27,6 +28,8 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     configure(con)
     if not read_only:
         apply_ddl(con)
+        # A file from before the derived tables: build them once from its history.
+        ensure_derived(con)
     return con
 
 

@@ -1,6 +1,7 @@
 -- snapshot_reconciliation: per snapshot, the reported total (TotalFloatingBalance) against the
 -- sum of its lines' values, both DECIMAL(38,2). is_reconciled is NULL when no total was
 -- reported (restricted answers without Data); a snapshot without lines sums to 0.00.
+-- The line sums are derived_snapshots' (computed when the snapshot is written).
 create or replace view snapshot_reconciliation as
 with snapshots as (
     select client_number, slot_start, snapshot_id, base_currency, total_floating_balance,
@@ -9,9 +10,8 @@ with snapshots as (
 ),
 
 line_sums as (
-    select client_number, slot_start, sum(value_base) as lines_value, count(*) as lines
-    from balance_lines
-    group by client_number, slot_start
+    select client_number, slot_start, lines_value, lines_stored as lines
+    from derived_snapshots
 ),
 
 final as (

@@ -4,6 +4,8 @@
 -- earlier observation is carried forward and is_carried is true (as_of_slot_start says from
 -- when). Days before a client's first observation have no rows; a currency absent from the as-of
 -- snapshot is 0 and not listed. value_base is the value reported at the as-of snapshot.
+-- The as-of snapshot of a day is always a client's last observed snapshot of that day or of an
+-- earlier one: those (derived_day_end_lines, and the newest from the tail) are all it reads.
 create or replace view daily_balances as
 with polled_slots as (
     select slot_start from fetch_attempts
@@ -19,9 +21,26 @@ closing_slots as (
     group by day
 ),
 
+latest as (
+    select client_number, max(observed_slot_start) as slot_start
+    from derived_client_tail
+    group by client_number
+    having max(observed_slot_start) is not null
+),
+
+-- each client's last observed snapshot of every day it was observed
+day_ends as (
+    select client_number, slot_start
+    from derived_observed_snapshots
+    where (next_slot_start at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date
+    union all
+    select client_number, slot_start
+    from latest
+),
+
 first_observed as (
     select client_number, min((slot_start at time zone 'UTC')::date) as first_day
-    from observed_snapshots
+    from day_ends
     group by client_number
 ),
 
@@ -34,8 +53,18 @@ client_days as (
 as_of as (
     select d.client_number, d.day, d.closing_slot, s.slot_start as as_of_slot_start
     from client_days as d
-    asof join observed_snapshots as s
+    asof join day_ends as s
         on s.client_number = d.client_number and s.slot_start <= d.closing_slot
+),
+
+day_end_lines as (
+    select client_number, slot_start, currency, base_currency, balance, cash, locked, value_base
+    from derived_day_end_lines
+    union all
+    select l.client_number, l.slot_start, l.currency, l.base_currency, l.balance, l.cash,
+        l.locked, l.value_base
+    from derived_line_tail as l
+    semi join latest as s on s.client_number = l.client_number and s.slot_start = l.slot_start
 ),
 
 final as (
@@ -52,7 +81,7 @@ final as (
         a.closing_slot,
         a.as_of_slot_start < a.closing_slot as is_carried
     from as_of as a
-    join balance_lines as l
+    join day_end_lines as l
         on l.client_number = a.client_number and l.slot_start = a.as_of_slot_start
 )
 

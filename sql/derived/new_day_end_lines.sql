@@ -1,0 +1,17 @@
+-- Lines of an observed snapshot whose next observation (recomputed, it owns them) falls on a
+-- later UTC day: the snapshot is the client's last of its day, the as-of of daily_balances.
+create or replace temp table derived_new_day_end_lines as
+select
+    client_number,
+    slot_start,
+    next_observed_slot as next_slot_start,
+    currency,
+    base_currency,
+    balance,
+    cash,
+    locked,
+    value_base
+from derived_window_lines
+where is_observed
+  and next_observed_slot >= $from
+  and (next_observed_slot at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date;

@@ -1,0 +1,42 @@
+-- The snapshots a refresh reads, per client of derived_scope, with the pointers between them:
+-- the previous snapshot of any kind, and for observed ones the previous and next observed one.
+-- in_range: the snapshot's own derived rows are recomputed (the others are context).
+create or replace temp table derived_window_snapshots as
+with snapshots as (
+    select
+        s.*,
+        not (s.is_restricted and s.line_count = 0 and s.base_currency is null) as is_observed,
+        s.slot_start >= $from as in_range,
+        k.base_observed_slot
+    from balance_snapshots as s
+    join derived_scope as k on k.client_number = s.client_number
+    where s.slot_start >= k.lower_slot
+      and (
+          s.slot_start < $to
+          or ($extend and (k.upper_slot is null or s.slot_start <= k.upper_slot))
+      )
+),
+
+final as (
+    select
+        *,
+        lag(slot_start) over by_client as prev_slot_start,
+        lag(erp_account_status) over by_client as prev_erp_account_status,
+        lag(web_account_status) over by_client as prev_web_account_status,
+        case when is_observed then
+            last_value(case when is_observed then slot_start end ignore nulls) over (
+                partition by client_number order by slot_start
+                rows between unbounded preceding and 1 preceding
+            )
+        end as prev_observed_slot,
+        case when is_observed then
+            first_value(case when is_observed then slot_start end ignore nulls) over (
+                partition by client_number order by slot_start
+                rows between 1 following and unbounded following
+            )
+        end as next_observed_slot
+    from snapshots
+    window by_client as (partition by client_number order by slot_start)
+)
+
+select * from final;

@@ -15,6 +15,7 @@ Nothing here begins or commits a transaction: callers run it inside their own.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,11 +141,23 @@ def refresh_derived(
     return clients
 
 
-def rebuild_derived(con: duckdb.DuckDBPyConnection, *, batch_snapshots: int = 200_000) -> int:
+def rebuild_derived(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    batch_snapshots: int = 200_000,
+    batches: Sequence[tuple[datetime, datetime]] | None = None,
+) -> int:
     """Recompute every derived row from the stored history, in slot order and in batches.
 
     For a database written before the derived tables existed (or repaired by hand). Each batch
-    carries its state into the next one, so memory stays bounded by the batch.
+    carries its state into the next one, so memory stays bounded by the batch; its rows are
+    stored clustered by client, so batches that follow compaction periods leave that layout.
+
+    Args:
+        con: the connection (its derived tables are emptied first).
+        batch_snapshots: about how many snapshots per batch, in whole slots.
+        batches: explicit [from, to) ranges instead, consecutive and in slot order; history
+            after the last one is left to later refreshes.
 
     Returns:
         How many batches were computed.
@@ -152,20 +165,29 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection, *, batch_snapshots: int = 20
     for table in DERIVED_TABLES:
         _run(con, "derived/clear", table=table)
     _run(con, "derived/restrict_none")
+    ranges = list(batches) if batches is not None else _batches(con, batch_snapshots)
+    for start, end in ranges:
+        _refresh_clients(con, start, end, client=None, restrict=False, extend=False)
+        _refresh_slots(con, start, end)
+    return len(ranges)
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection, batch_snapshots: int
+) -> list[tuple[datetime, datetime]]:
+    """Consecutive whole-slot ranges of about `batch_snapshots` snapshots, to the end of time."""
     slots = con.execute(load_sql("derived/batches")).fetchall()
-    batches, rows = 0, 0
+    ranges: list[tuple[datetime, datetime]] = []
     start: datetime | None = None
+    rows = 0
     for index, (slot, count) in enumerate(slots):
         start = start or slot
         rows += count
         last = index == len(slots) - 1
         if rows >= batch_snapshots or last:
-            end = LATEST if last else slots[index + 1][0]
-            _refresh_clients(con, start, end, client=None, restrict=False, extend=False)
-            _refresh_slots(con, start, end)
-            batches += 1
+            ranges.append((start, LATEST if last else slots[index + 1][0]))
             start, rows = None, 0
-    return batches
+    return ranges
 
 
 def ensure_derived(con: duckdb.DuckDBPyConnection) -> bool:

@@ -2,11 +2,15 @@
 -- and of the client's previous observed one (gone from Data: vanished, zeros; new: appeared),
 -- then, per (client, currency) in slot order from the carried-in state, the balance interval
 -- (same balance and cash) and the lock episode (locked <> 0, with plateaus of one amount).
+-- Runs are consecutive observations, so a run's length is a difference of the client's observed
+-- ordinals (observed_seq): one window pass finds the latest starts, a second the peak and the
+-- longest plateau over each episode's rows.
 create or replace temp table derived_new_line_pairs as
 with current_side as (
     select
         client_number, currency, slot_start, prev_observed_slot as prev_slot_start,
-        base_currency, balance, cash, locked, value_base, implied_rate
+        base_currency, balance, cash, locked, value_base, implied_rate, observed_seq,
+        base_observed_seq
     from derived_window_lines
     where in_range and is_observed
 ),
@@ -15,7 +19,8 @@ with current_side as (
 previous_side as (
     select
         client_number, currency, next_observed_slot as slot_start, slot_start as prev_slot_start,
-        base_currency, balance, cash, locked, value_base, implied_rate
+        base_currency, balance, cash, locked, value_base, implied_rate,
+        observed_seq + 1 as observed_seq, base_observed_seq
     from derived_window_lines
     where is_observed and next_observed_slot >= $from
 ),
@@ -39,7 +44,9 @@ pairs as (
         c.implied_rate as rate,
         p.implied_rate as prev_rate,
         c.currency is null as vanished,
-        p.currency is not null as prev_present
+        p.currency is not null as prev_present,
+        coalesce(c.observed_seq, p.observed_seq) as seq,
+        coalesce(c.base_observed_seq, p.base_observed_seq) as base_seq
     from current_side as c
     full join previous_side as p
         on p.client_number = c.client_number
@@ -70,118 +77,139 @@ flagged_locks as (
     from flagged
 ),
 
--- groups: 0 continues the carried-in interval / episode / plateau, n the n-th new one
-grouped as (
+-- pass 1: how many intervals / episodes started so far, and the latest starts at or before
+-- each row and strictly before it (the previous observation's); NULL: carried in from the base
+starts as (
     select
         *,
-        sum(starts_interval::integer) over by_key as interval_group,
-        sum(starts_episode::integer) over by_key as episode_group,
-        sum(starts_plateau::integer) over by_key as plateau_group,
-        max(case when starts_interval then slot_start end) over by_key as last_interval_start,
-        max(case when starts_episode then slot_start end) over by_key as last_episode_start,
-        row_number() over by_key as position
+        sum(starts_interval::integer) over upto_here as intervals_so_far,
+        sum(starts_episode::integer) over upto_here as episodes_so_far,
+        max(case when starts_interval then slot_start end) over upto_here as interval_slot,
+        max(case when starts_interval then seq end) over upto_here as interval_seq,
+        max(case when starts_interval then slot_start end) over before_here
+            as prev_interval_slot,
+        max(case when starts_interval then seq end) over before_here as prev_interval_seq,
+        max(case when starts_episode then slot_start end) over upto_here as episode_slot,
+        max(case when starts_episode then seq end) over upto_here as episode_seq,
+        max(case when starts_episode then slot_start end) over before_here
+            as prev_episode_slot,
+        max(case when starts_episode then seq end) over before_here as prev_episode_seq,
+        max(case when starts_plateau then seq end) over upto_here as plateau_seq
     from flagged_locks
-    window by_key as (
-        partition by client_number, currency order by slot_start
-        rows between unbounded preceding and current row
-    )
+    window
+        upto_here as (
+            partition by client_number, currency order by slot_start
+            rows between unbounded preceding and current row
+        ),
+        before_here as (
+            partition by client_number, currency order by slot_start
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
 state as (
     select
-        g.*,
-        coalesce(b.interval_number, 0) + g.interval_group as interval_number,
-        case when not g.vanished then
-            case when g.interval_group = 0 then b.interval_start else g.last_interval_start end
-        end as interval_start,
-        case when not g.vanished then
-            sum((not g.vanished)::integer) over (
-                partition by g.client_number, g.currency, g.interval_group
-                order by g.slot_start rows between unbounded preceding and current row
-            ) + case when g.interval_group = 0 then coalesce(b.interval_observed, 0) else 0 end
-        end as interval_observed,
-        coalesce(b.episode_number, 0) + g.episode_group as episode_number,
-        case when g.is_locked then
-            case when g.episode_group = 0 then b.episode_start else g.last_episode_start end
-        end as episode_start,
-        case when g.is_locked then
-            sum(g.is_locked::integer) over (
-                partition by g.client_number, g.currency, g.episode_group
-                order by g.slot_start rows between unbounded preceding and current row
-            ) + case when g.episode_group = 0 then coalesce(b.episode_locked_slots, 0) else 0 end
-        end as episode_locked_slots,
-        case when g.is_locked then
-            greatest(
-                max(g.locked) over (
-                    partition by g.client_number, g.currency, g.episode_group
-                    order by g.slot_start rows between unbounded preceding and current row
-                ),
-                case when g.episode_group = 0 then b.episode_peak end
-            )
-        end as episode_peak,
-        case when g.is_locked then
-            sum(g.is_locked::integer) over (
-                partition by g.client_number, g.currency, g.plateau_group
-                order by g.slot_start rows between unbounded preceding and current row
-            ) + case when g.plateau_group = 0 then coalesce(b.plateau_slots, 0) else 0 end
-        end as plateau_slots,
-        b.interval_start as base_interval_start,
-        b.interval_observed as base_interval_observed,
-        b.episode_start as base_episode_start,
-        b.episode_locked_slots as base_episode_locked_slots,
-        b.episode_peak as base_episode_peak,
-        b.episode_longest_plateau as base_episode_longest_plateau
-    from grouped as g
+        s.*,
+        (coalesce(b.interval_number, 0) + s.intervals_so_far)::bigint as interval_number,
+        case when not s.vanished then coalesce(s.interval_slot, b.interval_start) end
+            as interval_start,
+        case when not s.vanished then
+            case
+                when s.interval_seq is not null then s.seq - s.interval_seq + 1
+                else b.interval_observed + s.seq - s.base_seq
+            end
+        end::bigint as interval_observed,
+        case when s.closes_interval then coalesce(s.prev_interval_slot, b.interval_start) end
+            as closed_interval_start,
+        case when s.closes_interval then
+            case
+                when s.prev_interval_seq is not null then s.seq - s.prev_interval_seq
+                else b.interval_observed + s.seq - 1 - s.base_seq
+            end
+        end::bigint as closed_interval_observed,
+        (coalesce(b.episode_number, 0) + s.episodes_so_far)::bigint as episode_number,
+        case when s.is_locked then coalesce(s.episode_slot, b.episode_start) end
+            as episode_start,
+        case when s.is_locked then
+            case
+                when s.episode_seq is not null then s.seq - s.episode_seq + 1
+                else b.episode_locked_slots + s.seq - s.base_seq
+            end
+        end::bigint as episode_locked_slots,
+        case when s.is_locked then
+            case
+                when s.plateau_seq is not null then s.seq - s.plateau_seq + 1
+                else b.plateau_slots + s.seq - s.base_seq
+            end
+        end::bigint as plateau_slots,
+        case when s.closes_episode then coalesce(s.prev_episode_slot, b.episode_start) end
+            as closed_episode_start,
+        case when s.closes_episode then
+            case
+                when s.prev_episode_seq is not null then s.seq - s.prev_episode_seq
+                else b.episode_locked_slots + s.seq - 1 - s.base_seq
+            end
+        end::bigint as closed_episode_locked_slots,
+        -- the episode's rows inside the window, up to this row and up to the previous one
+        -- (0 where unused: a frame bound may not be NULL)
+        case when s.is_locked then
+            coalesce(s.seq - s.episode_seq, s.seq - s.base_seq - 1)
+        else 0 end as episode_rows_before,
+        case when s.closes_episode then
+            coalesce(s.seq - s.prev_episode_seq, s.seq - s.base_seq - 1)
+        else 0 end as closed_episode_rows,
+        case when s.episode_seq is null then b.episode_peak end as base_peak,
+        case when s.episode_seq is null then b.episode_longest_plateau end as base_longest,
+        case when s.prev_episode_seq is null then b.episode_peak end as closed_base_peak,
+        case when s.prev_episode_seq is null then b.episode_longest_plateau end
+            as closed_base_longest
+    from starts as s
     left join derived_base_line_state as b
-        on b.client_number = g.client_number and b.currency = g.currency
+        on b.client_number = s.client_number and b.currency = s.currency
 ),
 
-longest as (
+-- pass 2: the largest lock and the longest plateau over the episode's rows (and the carried-in
+-- episode's, when it continues)
+peaks as (
     select
         *,
         case when is_locked then
             greatest(
-                max(plateau_slots) over (
-                    partition by client_number, currency, episode_group
-                    order by slot_start rows between unbounded preceding and current row
+                max(locked) over (
+                    partition by client_number, currency order by slot_start
+                    rows between episode_rows_before preceding and current row
                 ),
-                case when episode_group = 0 then base_episode_longest_plateau end
+                base_peak
             )
-        end as episode_longest_plateau
-    from state
-),
-
--- what closes here is the previous observation's interval / episode: the previous row of the
--- key, or the carried-in state for the key's first row of the window
-closing as (
-    select
-        *,
-        case when closes_interval then
-            case when position = 1 then base_interval_start
-                else lag(interval_start) over by_key end
-        end as closed_interval_start,
-        case when closes_interval then
-            case when position = 1 then base_interval_observed
-                else lag(interval_observed) over by_key end
-        end as closed_interval_observed,
+        end as episode_peak,
+        case when is_locked then
+            greatest(
+                max(plateau_slots) over (
+                    partition by client_number, currency order by slot_start
+                    rows between episode_rows_before preceding and current row
+                ),
+                base_longest
+            )
+        end as episode_longest_plateau,
         case when closes_episode then
-            case when position = 1 then base_episode_start
-                else lag(episode_start) over by_key end
-        end as closed_episode_start,
-        case when closes_episode then
-            case when position = 1 then base_episode_locked_slots
-                else lag(episode_locked_slots) over by_key end
-        end as closed_episode_locked_slots,
-        case when closes_episode then
-            case when position = 1 then base_episode_peak
-                else lag(episode_peak) over by_key end
+            greatest(
+                max(locked) over (
+                    partition by client_number, currency order by slot_start
+                    rows between closed_episode_rows preceding and 1 preceding
+                ),
+                closed_base_peak
+            )
         end as closed_episode_peak,
         case when closes_episode then
-            case when position = 1 then base_episode_longest_plateau
-                else lag(episode_longest_plateau) over by_key end
+            greatest(
+                max(plateau_slots) over (
+                    partition by client_number, currency order by slot_start
+                    rows between closed_episode_rows preceding and 1 preceding
+                ),
+                closed_base_longest
+            )
         end as closed_episode_longest_plateau
-    from longest
-    window by_key as (partition by client_number, currency order by slot_start)
+    from state
 ),
 
 final as (
@@ -221,7 +249,7 @@ final as (
         closed_episode_locked_slots,
         closed_episode_peak,
         closed_episode_longest_plateau
-    from closing
+    from peaks
 )
 
 select * from final;

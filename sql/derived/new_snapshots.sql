@@ -19,6 +19,8 @@ flagged as (
         slot_start,
         prev_slot_start,
         is_observed,
+        any_seq,
+        base_any_seq,
         erp_account_status,
         erp_account_status_text,
         web_account_status,
@@ -34,46 +36,46 @@ flagged as (
     where in_range
 ),
 
-grouped as (
+-- the latest interval start at or before each snapshot, and strictly before it (NULL: the
+-- interval carried in from the base snapshot)
+starts as (
     select
         *,
-        sum(starts_status_interval::integer) over by_client as status_group,
-        max(case when starts_status_interval then slot_start end) over by_client as last_start,
-        row_number() over by_client as position
+        sum(starts_status_interval::integer) over upto_here as starts_so_far,
+        max(case when starts_status_interval then slot_start end) over upto_here as start_slot,
+        max(case when starts_status_interval then any_seq end) over upto_here as start_seq,
+        max(case when starts_status_interval then any_seq end) over before_here
+            as prev_start_seq
     from flagged
-    window by_client as (
-        partition by client_number order by slot_start
-        rows between unbounded preceding and current row
-    )
+    window
+        upto_here as (
+            partition by client_number order by slot_start
+            rows between unbounded preceding and current row
+        ),
+        before_here as (
+            partition by client_number order by slot_start
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
 state as (
     select
-        g.*,
-        coalesce(b.status_interval_number, 0) + g.status_group as status_interval_number,
-        case when g.status_group = 0 then b.status_interval_start else g.last_start end
-            as status_interval_start,
-        row_number() over (
-            partition by g.client_number, g.status_group order by g.slot_start
-        ) + case when g.status_group = 0 then coalesce(b.status_interval_snapshots, 0) else 0 end
-            as status_interval_snapshots,
-        b.status_interval_snapshots as base_snapshots
-    from grouped as g
-    left join base as b on b.client_number = g.client_number
-),
-
-closing as (
-    select
-        *,
-        case when starts_status_interval and prev_slot_start is not null then
+        s.*,
+        (coalesce(b.status_interval_number, 0) + s.starts_so_far)::bigint
+            as status_interval_number,
+        coalesce(s.start_slot, b.status_interval_start) as status_interval_start,
+        case
+            when s.start_seq is not null then s.any_seq - s.start_seq + 1
+            else b.status_interval_snapshots + s.any_seq - s.base_any_seq
+        end::bigint as status_interval_snapshots,
+        case when s.starts_status_interval and s.prev_slot_start is not null then
             case
-                when position = 1 then base_snapshots
-                else lag(status_interval_snapshots) over (
-                    partition by client_number order by slot_start
-                )
+                when s.prev_start_seq is not null then s.any_seq - s.prev_start_seq
+                else b.status_interval_snapshots + s.any_seq - 1 - s.base_any_seq
             end
-        end as closed_status_snapshots
-    from state
+        end::bigint as closed_status_snapshots
+    from starts as s
+    left join base as b on b.client_number = s.client_number
 ),
 
 line_sums as (
@@ -108,7 +110,7 @@ final as (
         case when c.starts_status_interval then c.prev_web_account_status end
             as prev_web_account_status,
         c.closed_status_snapshots
-    from closing as c
+    from state as c
     left join line_sums as s
         on s.client_number = c.client_number and s.slot_start = c.slot_start
 )

@@ -15,7 +15,9 @@ select
     w.is_observed,
     w.in_range,
     w.prev_observed_slot,
-    w.next_observed_slot
+    w.next_observed_slot,
+    w.observed_seq,
+    w.base_observed_seq
 from balance_lines as l
 join derived_window_snapshots as w
     on w.client_number = l.client_number and w.slot_start = l.slot_start

@@ -1,12 +1,15 @@
 -- The snapshots a refresh reads, per client of derived_scope, with the pointers between them:
 -- the previous snapshot of any kind, and for observed ones the previous and next observed one.
--- in_range: the snapshot's own derived rows are recomputed (the others are context).
+-- Ordinals count the window's snapshots (any_seq) and observed snapshots (observed_seq) per
+-- client: consecutive observations differ by one, so a run's length is a difference of
+-- ordinals. in_range: the snapshot's own derived rows are recomputed (the others are context).
 create or replace temp table derived_window_snapshots as
 with snapshots as (
     select
         s.*,
         not (s.is_restricted and s.line_count = 0 and s.base_currency is null) as is_observed,
         s.slot_start >= $from as in_range,
+        k.base_any_slot,
         k.base_observed_slot
     from balance_snapshots as s
     join derived_scope as k on k.client_number = s.client_number
@@ -17,12 +20,17 @@ with snapshots as (
       )
 ),
 
-final as (
+pointed as (
     select
         *,
         lag(slot_start) over by_client as prev_slot_start,
         lag(erp_account_status) over by_client as prev_erp_account_status,
         lag(web_account_status) over by_client as prev_web_account_status,
+        row_number() over by_client as any_seq,
+        sum(is_observed::integer) over (
+            partition by client_number order by slot_start
+            rows between unbounded preceding and current row
+        ) as observed_seq,
         case when is_observed then
             last_value(case when is_observed then slot_start end ignore nulls) over (
                 partition by client_number order by slot_start
@@ -37,6 +45,17 @@ final as (
         end as next_observed_slot
     from snapshots
     window by_client as (partition by client_number order by slot_start)
+),
+
+final as (
+    select
+        *,
+        -- the ordinals of the client's base snapshots, whose state the range continues
+        max(case when slot_start = base_any_slot then any_seq end)
+            over (partition by client_number) as base_any_seq,
+        max(case when slot_start = base_observed_slot then observed_seq end)
+            over (partition by client_number) as base_observed_seq
+    from pointed
 )
 
 select * from final;

@@ -110,6 +110,7 @@ class Book:
     def attempt(self, client: int, hours: float, outcome: str, error: str | None = None) -> None:
         """One row of fetch_attempts; a failed outcome alone means the slot was not observed."""
         at = slot(hours)
+        self._written.append(at)
         self._con.execute(
             """
             insert into fetch_attempts values (

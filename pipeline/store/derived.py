@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -37,7 +37,6 @@ CLIENT_TABLES: tuple[tuple[str, str, str, str], ...] = (
         "next_slot_start",
         "client_number, slot_start",
     ),
-    ("derived_client_tail", "derived_new_client_tail", "slot_start", "client_number, slot_start"),
     (
         "derived_line_pairs",
         "derived_new_line_pairs",
@@ -45,16 +44,35 @@ CLIENT_TABLES: tuple[tuple[str, str, str, str], ...] = (
         "client_number, slot_start, currency",
     ),
     (
-        "derived_line_tail",
-        "derived_new_line_tail",
-        "slot_start",
-        "client_number, slot_start, currency",
+        "derived_closed_intervals",
+        "derived_new_closed_intervals",
+        "valid_to",
+        "client_number, valid_to, currency",
+    ),
+    (
+        "derived_closed_episodes",
+        "derived_new_closed_episodes",
+        "episode_end",
+        "client_number, episode_end, currency",
+    ),
+    (
+        "derived_closed_status",
+        "derived_new_closed_status",
+        "valid_to",
+        "client_number, valid_to",
     ),
     (
         "derived_day_end_lines",
         "derived_new_day_end_lines",
         "next_slot_start",
         "client_number, slot_start, currency",
+    ),
+    ("derived_client_tail", "derived_new_client_tail", "slot_start", "client_number, slot_start"),
+    (
+        "derived_line_tail",
+        "derived_new_line_tail",
+        "tail_slot",
+        "client_number, tail_slot, currency",
     ),
 )
 # Per-slot tables: owned by the slot, over all clients.
@@ -65,6 +83,7 @@ SLOT_TABLES: tuple[tuple[str, str, str], ...] = (
         "derived_new_fx_rate_outliers",
         "slot_start, client_number, currency",
     ),
+    ("derived_polled_slots", "derived_new_polled_slots", "slot_start"),
 )
 DERIVED_TABLES: tuple[str, ...] = tuple(t[0] for t in CLIENT_TABLES + SLOT_TABLES)
 
@@ -73,30 +92,57 @@ _CLIENT_STEPS = (
     "derived/window_snapshots",
     "derived/window_lines",
     "derived/new_snapshots",
-    "derived/base_line_state",
-    "derived/new_line_pairs",
     "derived/new_observed_snapshots",
     "derived/new_day_end_lines",
+    "derived/new_line_pairs",
+    "derived/new_line_pair_rows",
+    "derived/base_line_state",
+    "derived/new_interval_starts",
+    "derived/new_closed_intervals",
+    "derived/new_plateaus",
+    "derived/new_episodes",
+    "derived/new_closed_episodes",
+    "derived/new_status_starts",
+    "derived/new_closed_status",
     "derived/new_client_tail",
     "derived/new_line_tail",
 )
-_SLOT_STEPS = ("derived/slot_stats", "derived/new_fx_rate_outliers", "derived/new_slot_totals")
+_SLOT_STEPS = (
+    "derived/slot_stats",
+    "derived/new_fx_rate_outliers",
+    "derived/new_slot_totals",
+    "derived/new_polled_slots",
+)
 
-# Tables rewritten by compact_range (all have slot_start): their order, and the statement that
-# sets aside the rows to keep (the tails keep only each client's newest rows of the period).
+# Tables rewritten by compact_range: the column placing a row in time, the storage order, and
+# the statement that sets aside the rows to keep (the tails keep each client's newest only).
 _KEEP_ALL = "derived/compact_stage"
-_COMPACTED: tuple[tuple[str, str, str], ...] = (
-    ("balance_lines", "client_number, slot_start, currency", _KEEP_ALL),
-    ("balance_snapshots", "client_number, slot_start", _KEEP_ALL),
-    ("fetch_attempts", "client_number, slot_start, run_id, attempt", _KEEP_ALL),
-    ("derived_snapshots", "client_number, slot_start", _KEEP_ALL),
-    ("derived_observed_snapshots", "client_number, slot_start", _KEEP_ALL),
-    ("derived_line_pairs", "client_number, slot_start, currency", _KEEP_ALL),
-    ("derived_day_end_lines", "client_number, slot_start, currency", _KEEP_ALL),
-    ("derived_slot_totals", "slot_start, currency, base_currency", _KEEP_ALL),
-    ("derived_fx_rate_outliers", "slot_start, client_number, currency", _KEEP_ALL),
-    ("derived_client_tail", "client_number, slot_start", "derived/compact_client_tail_keep"),
-    ("derived_line_tail", "client_number, slot_start, currency", "derived/compact_line_tail_keep"),
+_COMPACTED: tuple[tuple[str, str, str, str], ...] = (
+    ("balance_lines", "slot_start", "client_number, slot_start, currency", _KEEP_ALL),
+    ("balance_snapshots", "slot_start", "client_number, slot_start", _KEEP_ALL),
+    ("fetch_attempts", "slot_start", "client_number, slot_start, run_id, attempt", _KEEP_ALL),
+    ("derived_snapshots", "slot_start", "client_number, slot_start", _KEEP_ALL),
+    ("derived_observed_snapshots", "slot_start", "client_number, slot_start", _KEEP_ALL),
+    ("derived_line_pairs", "slot_start", "client_number, slot_start, currency", _KEEP_ALL),
+    ("derived_day_end_lines", "slot_start", "client_number, slot_start, currency", _KEEP_ALL),
+    ("derived_closed_intervals", "valid_to", "client_number, valid_to, currency", _KEEP_ALL),
+    ("derived_closed_episodes", "episode_end", "client_number, episode_end, currency", _KEEP_ALL),
+    ("derived_closed_status", "valid_to", "client_number, valid_to", _KEEP_ALL),
+    ("derived_slot_totals", "slot_start", "slot_start, currency, base_currency", _KEEP_ALL),
+    ("derived_fx_rate_outliers", "slot_start", "slot_start, client_number, currency", _KEEP_ALL),
+    ("derived_polled_slots", "slot_start", "slot_start", _KEEP_ALL),
+    (
+        "derived_client_tail",
+        "slot_start",
+        "client_number, slot_start",
+        "derived/compact_client_tail_keep",
+    ),
+    (
+        "derived_line_tail",
+        "tail_slot",
+        "client_number, tail_slot, currency",
+        "derived/compact_line_tail_keep",
+    ),
 )
 
 _COMMENT = re.compile(r"--[^\n]*")
@@ -112,10 +158,12 @@ def refresh_derived(
 ) -> int:
     """Make the derived rows of the snapshots in [slot_from, slot_to) match the stored history.
 
-    Call it after snapshots and lines of that range were written, replaced or deleted, in the
-    same transaction. Appending the newest slot only inserts; a range in the past also rewrites
-    the next two observations of each client after it and, when the running state carried past
-    them changed (a late snapshot that starts a new interval), the rest of those clients' rows.
+    Call it after snapshots and lines of that range were written, replaced or deleted, and after
+    every round's attempts (the polled slots), in the same transaction. Each client's refresh
+    starts from its newest state stored before the range (its tail) and recomputes what follows
+    through its second observation after the range; appending the newest slot only inserts.
+    When the state after that differs from the stored one (a late snapshot that starts a new
+    interval), the rest of those clients' history is recomputed too.
 
     Args:
         con: a writable connection (or one whose derived tables are temporary).
@@ -133,10 +181,12 @@ def refresh_derived(
     clients = _refresh_clients(con, lo, hi, client=client, restrict=False, extend=True)
     _refresh_slots(con, lo, hi)
     if propagate:
-        start = _scalar(con, "derived/propagate_from")
-        if start is not None:
-            # Their later rows carry a state that changed: recompute the rest of their history.
+        upper = _scalar(con, "derived/propagate_from")
+        if upper is not None:
+            # Their later rows carry a state that changed: recompute the rest of their history,
+            # from the state just stored at the end of their windows.
             _run(con, "derived/restrict_to_propagate")
+            start = upper + timedelta(microseconds=1)
             clients += _refresh_clients(con, start, LATEST, client=None, restrict=True, extend=True)
     return clients
 
@@ -233,9 +283,9 @@ def compact_range(con: duckdb.DuckDBPyConnection, slot_from: datetime, slot_to: 
     Run it inside a transaction.
     """
     params = {"from": slot_from, "to": slot_to}
-    for table, order, keep in _COMPACTED:
-        _run(con, keep, params, table=table)
-        _run(con, "derived/compact_delete", params, table=table)
+    for table, slot, order, keep in _COMPACTED:
+        _run(con, keep, params, table=table, slot=slot)
+        _run(con, "derived/compact_delete", params, table=table, slot=slot)
         _run(con, "derived/compact_insert", table=table, order=order)
 
 

@@ -1,40 +1,39 @@
 -- Derived facts: what the views would otherwise recompute with windows over the whole book on
--- every query (the previous observation, change kinds, interval and lock-episode bounds, per-slot
--- totals). pipeline.store.derived.refresh_derived writes them after every write of snapshots and
--- lines; the views in sql/views read them. Idempotent. No keys and no indexes (the same tables
--- live on DuckLake): refresh_derived replaces the rows it owns, nothing else writes here.
+-- every query (the previous observation, change kinds, closed intervals and lock episodes,
+-- per-slot totals). pipeline.store.derived.refresh_derived writes them after every write of
+-- snapshots and lines; the views in sql/views read them. Idempotent. No keys and no indexes
+-- (the same tables live on DuckLake): refresh_derived replaces the rows it owns, nothing else
+-- writes here.
 --
--- Ownership: every row is owned by one snapshot (its `owner` below). A refresh of a slot range
--- rewrites the rows owned by the snapshots it recomputes, so replaying a range is idempotent.
--- Rows that need "the next observation" (a closed interval, a closed observed snapshot) are
--- written when that next observation arrives; the newest state of each client lives in the
--- *_tail tables, which only ever grow by appends between compactions.
+-- Ownership: every client row is owned by one snapshot of its client (the `owner` column named
+-- below), every per-slot row by its slot. A refresh rewrites the rows owned by what it
+-- recomputes, so it is idempotent. Rows that need "the next observation" (a closed interval, a
+-- closed observed snapshot) are written when that next observation arrives; the running state
+-- of each client after each refresh (the *_tail tables) is what the next refresh starts from.
 
--- One row per snapshot (owner: itself): the previous snapshot of any kind, whether it observed
--- balances, the account-status interval it belongs to, and its lines' sums (reconciliation).
+-- One row per snapshot (owner: slot_start): its previous snapshot of any kind and what
+-- snapshot_reconciliation shows.
 create table if not exists derived_snapshots (
-    client_number            bigint not null,
-    slot_start               timestamptz not null,
-    prev_slot_start          timestamptz,     -- the client's previous snapshot of any kind
-    is_observed              boolean not null,  -- not a restricted answer without Data
-    lines_stored             bigint not null,
-    lines_value              decimal(38, 2) not null,
-    status_interval_number   bigint not null,   -- 1, 2, ... per client
-    status_interval_start    timestamptz not null,
-    status_interval_snapshots bigint not null,  -- snapshots in the interval so far, this one included
-    starts_status_interval   boolean not null,
-    -- only where starts_status_interval: the statuses it starts with, the ones it ends, and the
-    -- size of the interval it closes (NULL on a client's first snapshot)
-    erp_account_status       integer,
-    erp_account_status_text  varchar,
-    web_account_status       integer,
-    web_account_status_text  varchar,
-    prev_erp_account_status  integer,
-    prev_web_account_status  integer,
-    closed_status_snapshots  bigint
+    client_number           bigint not null,
+    slot_start              timestamptz not null,
+    prev_slot_start         timestamptz,
+    is_observed             boolean not null,  -- not a restricted answer without Data
+    snapshot_id             varchar not null,
+    base_currency           varchar,
+    is_restricted           boolean not null,
+    line_count              integer not null,
+    reported_total          decimal(38, 2),
+    lines_stored            bigint not null,
+    lines_value             decimal(38, 2) not null
 );
 
--- Observed snapshots that have a next observed snapshot (owner: that next one).
+-- Slots in which any client was polled (owner: slot_start).
+create table if not exists derived_polled_slots (
+    slot_start      timestamptz not null
+);
+
+-- Observed snapshots that have a next observed snapshot (owner: next_slot_start);
+-- is_day_end: that next one is on a later UTC day.
 create table if not exists derived_observed_snapshots (
     client_number           bigint not null,
     slot_start              timestamptz not null,
@@ -45,104 +44,132 @@ create table if not exists derived_observed_snapshots (
     line_count              integer not null,
     is_restricted           boolean not null,
     prev_slot_start         timestamptz,
-    next_slot_start         timestamptz not null
+    next_slot_start         timestamptz not null,
+    is_day_end              boolean not null
 );
 
--- Per refresh and client, its newest snapshot in the refreshed range (owner: slot_start) and its
--- newest observed one (NULL when none): the newest row per client is the client's current state.
-create table if not exists derived_client_tail (
-    client_number             bigint not null,
-    slot_start                timestamptz not null,
-    status_interval_snapshots bigint not null,
-    observed_slot_start       timestamptz,
-    snapshot_id               varchar,
-    observed_at               timestamptz,
-    base_currency             varchar,
-    total_floating_balance    decimal(38, 2),
-    line_count                integer,
-    is_restricted             boolean,
-    prev_slot_start           timestamptz       -- the observed snapshot's previous observed one
-);
-
--- One row per currency of every observed snapshot and of the client's previous observed
--- snapshot (owner: slot_start): the pair behind balance_line_pairs (a currency gone from Data is
--- a row with vanished and zeros; the client's first snapshot has prev_slot_start NULL), plus the
--- running state of the balance interval and the lock episode after this observation.
+-- Each currency of every observed snapshot and of the client's previous observed snapshot
+-- (owner: slot_start): a currency gone from Data is vanished with zeros; the client's first
+-- observed snapshot has prev_slot_start NULL. With the change's value attribution.
 create table if not exists derived_line_pairs (
-    client_number              bigint not null,
-    currency                   varchar not null,
-    slot_start                 timestamptz not null,
-    prev_slot_start            timestamptz,
-    base_currency              varchar,
-    prev_base_currency         varchar,
-    balance                    decimal(38, 8) not null,
-    prev_balance               decimal(38, 8),
-    cash                       decimal(38, 8) not null,
-    prev_cash                  decimal(38, 8),
-    locked                     decimal(38, 8) not null,
-    prev_locked                decimal(38, 8),
-    value_base                 decimal(38, 2) not null,
-    prev_value_base            decimal(38, 2),
-    rate                       double,
-    prev_rate                  double,
-    appeared                   boolean not null,
-    vanished                   boolean not null,
-    -- balance interval (a run of observations with the same balance and cash)
-    interval_number            bigint not null,  -- carried through vanished rows
-    interval_start             timestamptz,      -- NULL on vanished rows
-    interval_observed          bigint,
-    closes_interval            boolean not null,  -- the previous observation's interval ends here
-    closed_interval_start      timestamptz,
-    closed_interval_observed   bigint,
-    -- lock episode (a run of observations with locked <> 0)
-    episode_number             bigint not null,  -- carried through unlocked and vanished rows
-    episode_start              timestamptz,      -- NULL unless locked
-    episode_locked_slots       bigint,
-    episode_peak               decimal(38, 8),
-    plateau_slots              bigint,           -- observations with this same locked amount
-    episode_longest_plateau    bigint,
-    closes_episode             boolean not null,
-    closed_episode_start       timestamptz,
-    closed_episode_locked_slots bigint,
-    closed_episode_peak        decimal(38, 8),
-    closed_episode_longest_plateau bigint
+    client_number    bigint not null,
+    currency         varchar not null,
+    slot_start       timestamptz not null,
+    prev_slot_start  timestamptz,
+    base_currency    varchar,
+    balance          decimal(38, 8) not null,
+    prev_balance     decimal(38, 8),
+    cash             decimal(38, 8) not null,
+    prev_cash        decimal(38, 8),
+    locked           decimal(38, 8) not null,
+    prev_locked      decimal(38, 8),
+    value_base       decimal(38, 2) not null,
+    prev_value_base  decimal(38, 2),
+    rate             double,
+    prev_rate        double,
+    appeared         boolean not null,
+    vanished         boolean not null,
+    changed          boolean not null,  -- balance or cash differs from the previous observation
+    quantity_effect  decimal(38, 2),
+    fx_effect        decimal(38, 2),
+    residual         decimal(38, 2)
 );
 
--- The lines (with their running state) of the newest observed snapshot of each client in each
--- refreshed range (owner: slot_start); those of the client's newest row are its current lines.
+-- Closed balance intervals (owner: valid_to, the observation that ends them).
+create table if not exists derived_closed_intervals (
+    client_number       bigint not null,
+    currency            varchar not null,
+    interval_number     bigint not null,
+    base_currency       varchar,
+    balance             decimal(38, 8) not null,
+    cash                decimal(38, 8) not null,
+    locked              decimal(38, 8) not null,
+    valid_from          timestamptz not null,
+    valid_to            timestamptz not null,
+    last_observed_slot  timestamptz not null,
+    observed_snapshots  bigint not null
+);
+
+-- Closed lock episodes (owner: episode_end, the first observation without the lock).
+create table if not exists derived_closed_episodes (
+    client_number            bigint not null,
+    currency                 varchar not null,
+    episode_number           bigint not null,
+    episode_start            timestamptz not null,
+    episode_end              timestamptz not null,
+    last_locked_slot         timestamptz not null,
+    peak_locked              decimal(38, 8) not null,
+    last_locked              decimal(38, 8) not null,
+    locked_slots             bigint not null,
+    longest_unchanged_slots  bigint not null
+);
+
+-- Closed account-status intervals (owner: valid_to, the snapshot with the next status).
+create table if not exists derived_closed_status (
+    client_number            bigint not null,
+    interval_number          bigint not null,
+    valid_from               timestamptz not null,
+    valid_to                 timestamptz not null,
+    last_observed_slot       timestamptz not null,
+    observed_snapshots       bigint not null,
+    erp_account_status       integer,
+    erp_account_status_text  varchar,
+    web_account_status       integer,
+    web_account_status_text  varchar,
+    prev_erp_account_status  integer,
+    prev_web_account_status  integer
+);
+
+-- Each client's state after each refresh (owner: slot_start, its newest snapshot then): the open
+-- status interval and the newest observed snapshot. The newest row per client is its current
+-- state; compaction keeps one row per client and period.
+create table if not exists derived_client_tail (
+    client_number               bigint not null,
+    slot_start                  timestamptz not null,
+    status_interval_number      bigint not null,
+    status_interval_start       timestamptz not null,
+    status_interval_snapshots   bigint not null,
+    erp_account_status          integer,
+    erp_account_status_text     varchar,
+    web_account_status          integer,
+    web_account_status_text     varchar,
+    prev_erp_account_status     integer,
+    prev_web_account_status     integer,
+    observed_slot_start         timestamptz,  -- NULL: nothing observed yet
+    snapshot_id                 varchar,
+    observed_at                 timestamptz,
+    base_currency               varchar,
+    total_floating_balance      decimal(38, 2),
+    line_count                  integer,
+    is_restricted               boolean,
+    prev_slot_start             timestamptz  -- the observed snapshot's previous observed one
+);
+
+-- With each derived_client_tail row (owner: tail_slot), every currency the client ever held:
+-- present ones with their line at the newest observed snapshot and their open interval and lock
+-- episode; absent ones keep only the interval and episode counts.
 create table if not exists derived_line_tail (
-    client_number              bigint not null,
-    currency                   varchar not null,
-    slot_start                 timestamptz not null,
-    observed_at                timestamptz not null,
-    base_currency              varchar,
-    balance                    decimal(38, 8) not null,
-    cash                       decimal(38, 8) not null,
-    locked                     decimal(38, 8) not null,
-    value_base                 decimal(38, 2) not null,
-    implied_rate               double,
-    interval_number            bigint not null,
-    interval_start             timestamptz not null,
-    interval_observed          bigint not null,
-    episode_number             bigint not null,
-    episode_start              timestamptz,
-    episode_locked_slots       bigint,
-    episode_peak               decimal(38, 8),
-    episode_longest_plateau    bigint
-);
-
--- Lines of each client's last observed snapshot of a UTC day, once a later day has been
--- observed (owner: next_slot_start, that later observation): daily_balances' as-of lines.
-create table if not exists derived_day_end_lines (
-    client_number   bigint not null,
-    slot_start      timestamptz not null,
-    next_slot_start timestamptz not null,
-    currency        varchar not null,
-    base_currency   varchar,
-    balance         decimal(38, 8) not null,
-    cash            decimal(38, 8) not null,
-    locked          decimal(38, 8) not null,
-    value_base      decimal(38, 2) not null
+    client_number            bigint not null,
+    tail_slot                timestamptz not null,
+    currency                 varchar not null,
+    present                  boolean not null,
+    slot_start               timestamptz,
+    observed_at              timestamptz,
+    base_currency            varchar,
+    balance                  decimal(38, 8),
+    cash                     decimal(38, 8),
+    locked                   decimal(38, 8),
+    value_base               decimal(38, 2),
+    implied_rate             double,
+    interval_number          bigint not null,
+    interval_start           timestamptz,
+    interval_observed        bigint,
+    episode_number           bigint not null,
+    episode_start            timestamptz,  -- NULL unless locked
+    episode_locked_slots     bigint,
+    episode_peak             decimal(38, 8),
+    plateau_slots            bigint,       -- observations with the current locked amount
+    episode_longest_plateau  bigint
 );
 
 -- Per slot, currency and base currency (owner: the slot, all clients): house totals, implied
@@ -179,4 +206,18 @@ create table if not exists derived_fx_rate_outliers (
     allowed_deviation   double,
     value_deviation     decimal(38, 2),
     client_count        bigint
+);
+
+-- Lines of the observed snapshots that end their client's UTC day (owner: next_slot_start, the
+-- next day's first observation): what daily_balances reads, besides the current tails.
+create table if not exists derived_day_end_lines (
+    client_number   bigint not null,
+    slot_start      timestamptz not null,
+    next_slot_start timestamptz not null,
+    currency        varchar not null,
+    base_currency   varchar,
+    balance         decimal(38, 8) not null,
+    cash            decimal(38, 8) not null,
+    locked          decimal(38, 8) not null,
+    value_base      decimal(38, 2) not null
 );

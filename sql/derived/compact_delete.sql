@@ -1,3 +1,3 @@
 -- Compaction, step 2: remove the period's rows from {table}.
 delete from {table}
-where slot_start >= $from and slot_start < $to;
+where {slot} >= $from and {slot} < $to;

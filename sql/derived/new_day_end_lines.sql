@@ -1,5 +1,5 @@
 -- Lines of an observed snapshot whose next observation (recomputed, it owns them) falls on a
--- later UTC day: the snapshot is the client's last of its day, the as-of of daily_balances.
+-- later UTC day: the snapshot is its client's last of that day, an as-of of daily_balances.
 create or replace temp table derived_new_day_end_lines as
 select
     client_number,
@@ -13,5 +13,6 @@ select
     value_base
 from derived_window_lines
 where is_observed
-  and next_observed_slot >= $from
+  and next_observed_slot is not null
+  and (tail_slot is null or next_observed_slot > tail_slot)
   and (next_observed_slot at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date;

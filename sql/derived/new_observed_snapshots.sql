@@ -1,5 +1,5 @@
 -- Observed snapshots whose next observed snapshot is recomputed (it owns them): the closed rows
--- of observed_snapshots, with both neighbours.
+-- of observed_snapshots, with both neighbours and whether they end their UTC day.
 create or replace temp table derived_new_observed_snapshots as
 select
     client_number,
@@ -11,6 +11,10 @@ select
     line_count,
     is_restricted,
     prev_observed_slot as prev_slot_start,
-    next_observed_slot as next_slot_start
+    next_observed_slot as next_slot_start,
+    (next_observed_slot at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date
+        as is_day_end
 from derived_window_snapshots
-where is_observed and next_observed_slot >= $from;
+where is_observed
+  and next_observed_slot is not null
+  and (tail_slot is null or next_observed_slot > tail_slot);

@@ -1,5 +1,5 @@
 -- The lines a refresh reads: those of the recomputed snapshots and of each client's base
--- observation (the previous side of the range's first pairs), with their snapshot's pointers.
+-- observation (the previous side of the window's first pairs), with their snapshot's pointers.
 create or replace temp table derived_window_lines as
 select
     l.client_number,
@@ -16,10 +16,15 @@ select
     w.in_range,
     w.prev_observed_slot,
     w.next_observed_slot,
+    w.tail_slot,
     w.observed_seq,
     w.base_observed_seq
 from balance_lines as l
 join derived_window_snapshots as w
     on w.client_number = l.client_number and w.slot_start = l.slot_start
 where (w.in_range or w.slot_start = w.base_observed_slot)
-  and l.slot_start >= (select min(lower_slot) from derived_scope);
+  -- lets the scan skip older row groups (a client without a stored state reads from its first)
+  and l.slot_start >= (
+      select case when bool_or(lower_slot is null) then '-infinity' else min(lower_slot) end
+      from derived_scope
+  );

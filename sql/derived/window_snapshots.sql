@@ -1,19 +1,20 @@
 -- The snapshots a refresh reads, per client of derived_scope, with the pointers between them:
 -- the previous snapshot of any kind, and for observed ones the previous and next observed one.
 -- Ordinals count the window's snapshots (any_seq) and observed snapshots (observed_seq) per
--- client: consecutive observations differ by one, so a run's length is a difference of
--- ordinals. in_range: the snapshot's own derived rows are recomputed (the others are context).
+-- client: consecutive observations differ by one, so the length of a run is a difference of
+-- ordinals. in_range: the snapshot's derived rows are recomputed (the others are context).
 create or replace temp table derived_window_snapshots as
 with snapshots as (
     select
         s.*,
         not (s.is_restricted and s.line_count = 0 and s.base_currency is null) as is_observed,
-        s.slot_start >= $from as in_range,
-        k.base_any_slot,
-        k.base_observed_slot
+        k.tail_slot is null or s.slot_start > k.tail_slot as in_range,
+        k.tail_slot,
+        k.base_observed_slot,
+        k.base_observed_prev
     from balance_snapshots as s
     join derived_scope as k on k.client_number = s.client_number
-    where s.slot_start >= k.lower_slot
+    where (k.lower_slot is null or s.slot_start >= k.lower_slot)
       and (
           s.slot_start < $to
           or ($extend and (k.upper_slot is null or s.slot_start <= k.upper_slot))
@@ -30,11 +31,15 @@ pointed as (
         sum(is_observed::integer) over (
             partition by client_number order by slot_start
             rows between unbounded preceding and current row
-        ) as observed_seq,
+        )::bigint as observed_seq,
         case when is_observed then
-            last_value(case when is_observed then slot_start end ignore nulls) over (
-                partition by client_number order by slot_start
-                rows between unbounded preceding and 1 preceding
+            coalesce(
+                last_value(case when is_observed then slot_start end ignore nulls) over (
+                    partition by client_number order by slot_start
+                    rows between unbounded preceding and 1 preceding
+                ),
+                -- the base observation's previous one is before the window: from its tail
+                case when slot_start = base_observed_slot then base_observed_prev end
             )
         end as prev_observed_slot,
         case when is_observed then
@@ -50,11 +55,14 @@ pointed as (
 final as (
     select
         *,
-        -- the ordinals of the client's base snapshots, whose state the range continues
-        max(case when slot_start = base_any_slot then any_seq end)
+        -- the ordinals of the base snapshots, whose state the window continues
+        max(case when slot_start = tail_slot then any_seq end)
             over (partition by client_number) as base_any_seq,
         max(case when slot_start = base_observed_slot then observed_seq end)
-            over (partition by client_number) as base_observed_seq
+            over (partition by client_number) as base_observed_seq,
+        max(case when in_range then any_seq end) over (partition by client_number) as last_any_seq,
+        max(case when in_range and is_observed then observed_seq end)
+            over (partition by client_number) as last_observed_seq
     from pointed
 )
 

@@ -3,54 +3,75 @@
 -- (valid_to, exclusive) at the next snapshot of the same client with another status, NULL while
 -- current. Each interval after a client's first is one transition: is_transition is true and
 -- prev_erp_account_status / prev_web_account_status say from what.
--- Read from derived_snapshots: the snapshots that start an interval (few), each closed by the
--- next start, the last one by the client's newest snapshot (its tail row).
+-- Read from derived facts: closed intervals are stored when the next status arrives; the open
+-- one is in each client's current tail.
 create or replace view account_status_history as
-with starts as (
+with closed as (
     select
         client_number,
-        status_interval_number as interval_number,
-        slot_start as valid_from,
+        interval_number,
+        valid_from,
+        valid_to,
+        last_observed_slot,
+        observed_snapshots,
         erp_account_status,
         erp_account_status_text,
         web_account_status,
         web_account_status_text,
         prev_erp_account_status,
-        prev_web_account_status,
-        lead(slot_start) over by_client as valid_to,
-        lead(prev_slot_start) over by_client as closed_last_slot,
-        lead(closed_status_snapshots) over by_client as closed_snapshots
-    from derived_snapshots
-    where starts_status_interval
-    window by_client as (partition by client_number order by slot_start)
+        prev_web_account_status
+    from derived_closed_status
 ),
 
-newest as (
+current_state as (
+    select t.*
+    from derived_client_tail as t
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = t.client_number and n.slot_start = t.slot_start
+),
+
+open as (
     select
         client_number,
-        max(slot_start) as last_slot,
-        arg_max(status_interval_snapshots, slot_start) as snapshots
-    from derived_client_tail
-    group by client_number
+        status_interval_number as interval_number,
+        status_interval_start as valid_from,
+        null::timestamptz as valid_to,
+        slot_start as last_observed_slot,
+        status_interval_snapshots as observed_snapshots,
+        erp_account_status,
+        erp_account_status_text,
+        web_account_status,
+        web_account_status_text,
+        prev_erp_account_status,
+        prev_web_account_status
+    from current_state
+),
+
+intervals as (
+    select * from closed
+    union all
+    select * from open
 ),
 
 final as (
     select
-        s.client_number,
-        s.interval_number,
-        s.valid_from,
-        s.valid_to,
-        coalesce(s.closed_last_slot, n.last_slot) as last_observed_slot,
-        coalesce(s.closed_snapshots, n.snapshots) as observed_snapshots,
-        s.erp_account_status,
-        s.erp_account_status_text,
-        s.web_account_status,
-        s.web_account_status_text,
-        s.interval_number > 1 as is_transition,
-        s.prev_erp_account_status,
-        s.prev_web_account_status
-    from starts as s
-    left join newest as n on n.client_number = s.client_number
+        client_number,
+        interval_number,
+        valid_from,
+        valid_to,
+        last_observed_slot,
+        observed_snapshots,
+        erp_account_status,
+        erp_account_status_text,
+        web_account_status,
+        web_account_status_text,
+        interval_number > 1 as is_transition,
+        prev_erp_account_status,
+        prev_web_account_status
+    from intervals
 )
 
 select * from final;

@@ -8,9 +8,14 @@
 -- its first one and after its last one.
 create or replace view coverage as
 with polled_slots as (
+    select slot_start from derived_polled_slots
+    union
+    -- slots polled since the last refresh (normally none)
     select slot_start from fetch_attempts
+    where slot_start > (select coalesce(max(slot_start), '-infinity') from derived_polled_slots)
     union
     select slot_start from balance_snapshots
+    where slot_start > (select coalesce(max(slot_start), '-infinity') from derived_polled_slots)
 ),
 
 ranked as (

@@ -3,48 +3,51 @@
 -- (valid_to, exclusive) at the next observed snapshot of the same client where the currency has
 -- another balance or cash or is gone from Data. Failed or missed polls never close an interval;
 -- valid_to is NULL while the interval is current.
--- Read from derived facts: a closed interval is the state carried by the pair that ends it; an
--- open one is the state of the client's newest observed lines.
+-- Read from derived facts: closed intervals are stored when they close; the open ones are the
+-- state of each client's present currencies in its current tail.
 create or replace view balance_intervals as
 with closed as (
     select
         client_number,
         currency,
-        -- a vanished currency keeps its interval number; a changed one has started the next
-        interval_number - case when vanished then 0 else 1 end as interval_number,
-        prev_base_currency as base_currency,
-        prev_balance as balance,
-        prev_cash as cash,
-        prev_locked as locked,
-        closed_interval_start as valid_from,
-        slot_start as valid_to,
-        prev_slot_start as last_observed_slot,
-        closed_interval_observed as observed_snapshots
-    from derived_line_pairs
-    where closes_interval
+        interval_number,
+        base_currency,
+        balance,
+        cash,
+        locked,
+        valid_from,
+        valid_to,
+        last_observed_slot,
+        observed_snapshots
+    from derived_closed_intervals
 ),
 
-latest as (
-    select client_number, max(observed_slot_start) as slot_start
-    from derived_client_tail
-    group by client_number
+current_lines as (
+    -- each client's currencies in its current tail row (derived_client_tail's newest)
+    select l.*
+    from derived_line_tail as l
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = l.client_number and n.slot_start = l.tail_slot
+    where l.present
 ),
 
 open as (
     select
-        l.client_number,
-        l.currency,
-        l.interval_number,
-        l.base_currency,
-        l.balance,
-        l.cash,
-        l.locked,
-        l.interval_start as valid_from,
+        client_number,
+        currency,
+        interval_number,
+        base_currency,
+        balance,
+        cash,
+        locked,
+        interval_start as valid_from,
         null::timestamptz as valid_to,
-        l.slot_start as last_observed_slot,
-        l.interval_observed as observed_snapshots
-    from latest as s
-    join derived_line_tail as l on l.client_number = s.client_number and l.slot_start = s.slot_start
+        slot_start as last_observed_slot,
+        interval_observed as observed_snapshots
+    from current_lines
 ),
 
 final as (

@@ -5,12 +5,18 @@
 -- when). Days before a client's first observation have no rows; a currency absent from the as-of
 -- snapshot is 0 and not listed. value_base is the value reported at the as-of snapshot.
 -- The as-of snapshot of a day is always a client's last observed snapshot of that day or of an
--- earlier one: those (derived_day_end_lines, and the newest from the tail) are all it reads.
+-- earlier one: those (derived_observed_snapshots.is_day_end and derived_day_end_lines, and the
+-- newest from the current tail) are all it reads.
 create or replace view daily_balances as
 with polled_slots as (
+    select slot_start from derived_polled_slots
+    union
+    -- slots polled since the last refresh (normally none)
     select slot_start from fetch_attempts
+    where slot_start > (select coalesce(max(slot_start), '-infinity') from derived_polled_slots)
     union
     select slot_start from balance_snapshots
+    where slot_start > (select coalesce(max(slot_start), '-infinity') from derived_polled_slots)
 ),
 
 closing_slots as (
@@ -21,18 +27,33 @@ closing_slots as (
     group by day
 ),
 
+current_lines as (
+    -- each client's currencies in its current tail row (derived_client_tail's newest)
+    select l.*
+    from derived_line_tail as l
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = l.client_number and n.slot_start = l.tail_slot
+),
+
 latest as (
-    select client_number, max(observed_slot_start) as slot_start
-    from derived_client_tail
-    group by client_number
-    having max(observed_slot_start) is not null
+    select t.client_number, t.observed_slot_start as slot_start
+    from derived_client_tail as t
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = t.client_number and n.slot_start = t.slot_start
+    where t.observed_slot_start is not null
 ),
 
 -- each client's last observed snapshot of every day it was observed
 day_ends as (
     select client_number, slot_start
     from derived_observed_snapshots
-    where (next_slot_start at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date
+    where is_day_end
     union all
     select client_number, slot_start
     from latest
@@ -57,14 +78,14 @@ as_of as (
         on s.client_number = d.client_number and s.slot_start <= d.closing_slot
 ),
 
+-- the lines of those snapshots (the newest ones are the current tail's)
 day_end_lines as (
     select client_number, slot_start, currency, base_currency, balance, cash, locked, value_base
     from derived_day_end_lines
     union all
-    select l.client_number, l.slot_start, l.currency, l.base_currency, l.balance, l.cash,
-        l.locked, l.value_base
-    from derived_line_tail as l
-    semi join latest as s on s.client_number = l.client_number and s.slot_start = l.slot_start
+    select client_number, slot_start, currency, base_currency, balance, cash, locked, value_base
+    from current_lines
+    where present
 ),
 
 final as (

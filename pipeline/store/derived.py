@@ -84,18 +84,21 @@ SLOT_TABLES: tuple[tuple[str, str, str], ...] = (
         "slot_start, client_number, currency",
     ),
     ("derived_polled_slots", "derived_new_polled_slots", "slot_start"),
+    ("derived_repeat_attempts", "derived_new_repeat_attempts", "client_number, slot_start"),
 )
 DERIVED_TABLES: tuple[str, ...] = tuple(t[0] for t in CLIENT_TABLES + SLOT_TABLES)
 
 # The statements that compute a refresh's rows into temp tables, in order.
 _CLIENT_STEPS = (
     "derived/window_snapshots",
+    "derived/window_clients",
     "derived/window_lines",
     "derived/new_snapshots",
     "derived/new_observed_snapshots",
     "derived/new_day_end_lines",
     "derived/new_line_pairs",
     "derived/new_line_pair_rows",
+    "derived/pair_events",
     "derived/base_line_state",
     "derived/new_interval_starts",
     "derived/new_closed_intervals",
@@ -112,6 +115,7 @@ _SLOT_STEPS = (
     "derived/new_fx_rate_outliers",
     "derived/new_slot_totals",
     "derived/new_polled_slots",
+    "derived/new_repeat_attempts",
 )
 
 # Tables rewritten by compact_range: the column placing a row in time, the storage order, and
@@ -131,6 +135,7 @@ _COMPACTED: tuple[tuple[str, str, str, str], ...] = (
     ("derived_slot_totals", "slot_start", "slot_start, currency, base_currency", _KEEP_ALL),
     ("derived_fx_rate_outliers", "slot_start", "slot_start, client_number, currency", _KEEP_ALL),
     ("derived_polled_slots", "slot_start", "slot_start", _KEEP_ALL),
+    ("derived_repeat_attempts", "slot_start", "client_number, slot_start", _KEEP_ALL),
     (
         "derived_client_tail",
         "slot_start",
@@ -170,15 +175,16 @@ def refresh_derived(
         slot_from: first slot, inclusive; None for the beginning.
         slot_to: last slot, exclusive; None for the end.
         client: only this client's rows (a replay of one client).
-        propagate: False only when the caller refreshes the following range next, in slot
-            order (a replay's batches): the last batch then carries the state on.
+        propagate: False only when the caller refreshes the following range next (a replay's
+            batches, in slot order): the refresh then stops at slot_to and leaves the state
+            there for the next batch; the last batch, with True, carries it on to later rows.
 
     Returns:
         How many clients had rows recomputed.
     """
     lo, hi = slot_from or EARLIEST, slot_to or LATEST
     _run(con, "derived/restrict_none")
-    clients = _refresh_clients(con, lo, hi, client=client, restrict=False, extend=True)
+    clients = _refresh_clients(con, lo, hi, client=client, restrict=False, extend=propagate)
     _refresh_slots(con, lo, hi)
     if propagate:
         upper = _scalar(con, "derived/propagate_from")
@@ -305,6 +311,13 @@ def _refresh_clients(
     if not clients:
         _run(con, "derived/no_propagation")
         return 0
+    sql = load_sql("derived/scope_bounds")
+    lower, after, until = con.execute(sql, _named(sql, params)).fetchall()[0]
+    params.update(
+        lower=lower or EARLIEST,
+        after=after or EARLIEST,
+        until=until or (LATEST if extend else hi),
+    )
     for step in _CLIENT_STEPS:
         _run(con, step, params)
     _run(con, "derived/propagate" if extend else "derived/no_propagation", params)

@@ -221,3 +221,12 @@ create table if not exists derived_day_end_lines (
     locked          decimal(38, 8) not null,
     value_base      decimal(38, 2) not null
 );
+
+-- (client, slot) with more than one attempt, and how many more (owner: slot_start): the
+-- distinct slots a client was attempted in are its attempts minus these, without a distinct
+-- count over every attempt.
+create table if not exists derived_repeat_attempts (
+    client_number   bigint not null,
+    slot_start      timestamptz not null,
+    extra_attempts  bigint not null
+);

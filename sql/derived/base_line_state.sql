@@ -6,6 +6,4 @@ select
     w.base_observed_seq as base_seq
 from derived_line_tail as t
 join derived_scope as k on k.client_number = t.client_number and k.tail_slot = t.tail_slot
-left join (
-    select distinct client_number, base_observed_seq from derived_window_snapshots
-) as w on w.client_number = t.client_number;
+left join derived_window_clients as w on w.client_number = t.client_number;

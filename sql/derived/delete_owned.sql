@@ -3,6 +3,8 @@
 -- with $extend (to the end when NULL).
 delete from {table} as d
 using derived_scope as k
-where d.client_number = k.client_number
+where d.{owner} > $after
+  and d.{owner} <= $until
+  and d.client_number = k.client_number
   and (k.tail_slot is null or d.{owner} > k.tail_slot)
   and (d.{owner} < $to or ($extend and (k.upper_slot is null or d.{owner} <= k.upper_slot)));

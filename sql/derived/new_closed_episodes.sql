@@ -1,5 +1,5 @@
 -- Lock episodes that end in the window: the rows of derived_closed_episodes.
-create or replace temp table derived_new_closed_episodes as
+create or replace temp view derived_new_closed_episodes as
 select
     client_number,
     currency,

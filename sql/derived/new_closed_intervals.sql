@@ -17,7 +17,7 @@ with closes as (
             rows between unbounded preceding and current row
         )::bigint - case when starts_interval then 1 else 0 end as interval_group,
         closes_interval
-    from derived_pairs
+    from derived_pair_events
     where starts_interval or closes_interval
 )
 

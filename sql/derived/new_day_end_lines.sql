@@ -15,4 +15,4 @@ from derived_window_lines
 where is_observed
   and next_observed_slot is not null
   and (tail_slot is null or next_observed_slot > tail_slot)
-  and (next_observed_slot at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date;
+  and epoch_us(next_observed_slot) // 86400000000 > epoch_us(slot_start) // 86400000000;

@@ -6,7 +6,7 @@
 create or replace temp table derived_interval_starts as
 with events as (
     select *
-    from derived_pairs
+    from derived_pair_events
     where starts_interval or closes_interval
 ),
 

@@ -1,6 +1,6 @@
 -- derived_line_pairs rows of the recomputed observations (the first snapshot's lines have no
--- previous values).
-create or replace temp table derived_new_line_pairs as
+-- previous values); a view, so the rows are not copied once more.
+create or replace temp view derived_new_line_pairs as
 select
     client_number,
     currency,

@@ -1,8 +1,9 @@
 -- The pairs of the recomputed observations: every currency of an observed snapshot and of the
 -- client's previous observed one (gone from Data: vanished, zeros; new: appeared), with the
 -- change's value attribution and the flags that start or end balance intervals, lock episodes
--- and lock plateaus (runs of one locked amount). seq: the client's observed ordinal.
-create or replace temp table derived_pairs as
+-- and lock plateaus (runs of one locked amount). seq: the client's observed ordinal. A view:
+-- its rows are written once (derived_line_pairs); only the sparse events are kept aside.
+create or replace temp view derived_pairs as
 with current_side as (
     select
         client_number, currency, slot_start, prev_observed_slot as prev_slot_start,

@@ -6,32 +6,30 @@ create or replace temp table derived_new_line_tail as
 with tails as (
     select t.client_number, t.slot_start as tail_slot, w.last_observed_slot, w.last_observed_seq
     from derived_new_client_tail as t
-    left join (
-        select
-            client_number,
-            max(slot_start) filter (where in_range and is_observed) as last_observed_slot,
-            max(last_observed_seq) as last_observed_seq
-        from derived_window_snapshots
-        group by client_number
-    ) as w on w.client_number = t.client_number
+    left join derived_window_clients as w on w.client_number = t.client_number
 ),
 
 currencies as (
     select client_number, currency from derived_base_lines
     union
-    select client_number, currency from derived_pairs
+    select client_number, currency from derived_window_lines where in_range and is_observed
 ),
 
-last_pairs as (
+started as (
     select
         client_number,
         currency,
-        max(slot_start) as slot_start,
-        arg_max(vanished, slot_start) as vanished,
         sum(starts_interval::integer) as intervals_started,
         sum(starts_episode::integer) as episodes_started
-    from derived_pairs
+    from derived_pair_events
     group by client_number, currency
+),
+
+present_at_end as (
+    select l.client_number, l.currency
+    from derived_window_lines as l
+    semi join tails as t
+        on t.client_number = l.client_number and t.last_observed_slot = l.slot_start
 ),
 
 open_intervals as (
@@ -54,7 +52,7 @@ state as (
         t.last_observed_slot is null as carried,
         t.last_observed_seq,
         b.present as was_present,
-        coalesce(p.slot_start = t.last_observed_slot and not p.vanished, false) as now_present,
+        e.currency is not null as now_present,
         coalesce(b.interval_number, 0) + coalesce(p.intervals_started, 0) as interval_number,
         coalesce(b.episode_number, 0) + coalesce(p.episodes_started, 0) as episode_number,
         b.slot_start as base_slot,
@@ -76,7 +74,8 @@ state as (
     join currencies as c on c.client_number = t.client_number
     left join derived_base_lines as b
         on b.client_number = c.client_number and b.currency = c.currency
-    left join last_pairs as p on p.client_number = c.client_number and p.currency = c.currency
+    left join started as p on p.client_number = c.client_number and p.currency = c.currency
+    left join present_at_end as e on e.client_number = c.client_number and e.currency = c.currency
 ),
 
 carried as (

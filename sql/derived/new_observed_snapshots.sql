@@ -12,7 +12,8 @@ select
     is_restricted,
     prev_observed_slot as prev_slot_start,
     next_observed_slot as next_slot_start,
-    (next_observed_slot at time zone 'UTC')::date > (slot_start at time zone 'UTC')::date
+    -- UTC days as numbers: epoch arithmetic, no time-zone conversion per row
+    epoch_us(next_observed_slot) // 86400000000 > epoch_us(slot_start) // 86400000000
         as is_day_end
 from derived_window_snapshots
 where is_observed

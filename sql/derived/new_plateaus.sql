@@ -21,7 +21,7 @@ with events as (
         null::bigint as carried_episode_seq,
         null::decimal(38, 8) as carried_peak,
         null::bigint as carried_longest
-    from derived_pairs as p
+    from derived_pair_events as p
     where p.starts_plateau or p.closes_episode
 ),
 
@@ -44,7 +44,9 @@ carried as (
         b.episode_longest_plateau as carried_longest
     from derived_base_lines as b
     -- only where the client was observed again in the window (else the tail carries it as is)
-    semi join derived_pairs as p on p.client_number = b.client_number and p.currency = b.currency
+    -- (the currency, locked at the base observation, has a row at the next one, in the window)
+    semi join derived_window_clients as w
+        on w.client_number = b.client_number and w.last_observed_seq > b.base_seq
     where b.present and b.locked <> 0
 ),
 
@@ -60,8 +62,7 @@ ordered as (
 ),
 
 window_ends as (
-    select distinct client_number, last_observed_seq
-    from derived_window_snapshots
+    select client_number, last_observed_seq from derived_window_clients
 )
 
 select

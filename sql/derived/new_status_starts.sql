@@ -7,9 +7,7 @@ with base as (
     select t.*, w.base_any_seq
     from derived_client_tail as t
     join derived_scope as k on k.client_number = t.client_number and k.tail_slot = t.slot_start
-    left join (
-        select distinct client_number, base_any_seq from derived_window_snapshots
-    ) as w on w.client_number = t.client_number
+    left join derived_window_clients as w on w.client_number = t.client_number
 ),
 
 flagged as (

@@ -17,14 +17,11 @@ select
     w.prev_observed_slot,
     w.next_observed_slot,
     w.tail_slot,
-    w.observed_seq,
-    w.base_observed_seq
+    w.observed_seq
 from balance_lines as l
 join derived_window_snapshots as w
     on w.client_number = l.client_number and w.slot_start = l.slot_start
 where (w.in_range or w.slot_start = w.base_observed_slot)
-  -- lets the scan skip older row groups (a client without a stored state reads from its first)
-  and l.slot_start >= (
-      select case when bool_or(lower_slot is null) then '-infinity' else min(lower_slot) end
-      from derived_scope
-  );
+  -- constants, so that the scan skips the row groups outside the windows
+  and l.slot_start >= $lower
+  and l.slot_start <= $until;

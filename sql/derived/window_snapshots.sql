@@ -14,7 +14,9 @@ with snapshots as (
         k.base_observed_prev
     from balance_snapshots as s
     join derived_scope as k on k.client_number = s.client_number
-    where (k.lower_slot is null or s.slot_start >= k.lower_slot)
+    where s.slot_start >= $lower
+      and s.slot_start <= $until
+      and (k.lower_slot is null or s.slot_start >= k.lower_slot)
       and (
           s.slot_start < $to
           or ($extend and (k.upper_slot is null or s.slot_start <= k.upper_slot))
@@ -34,36 +36,20 @@ pointed as (
         )::bigint as observed_seq,
         case when is_observed then
             coalesce(
-                last_value(case when is_observed then slot_start end ignore nulls) over (
-                    partition by client_number order by slot_start
-                    rows between unbounded preceding and 1 preceding
-                ),
+                lag(slot_start) over by_kind,
                 -- the base observation's previous one is before the window: from its tail
                 case when slot_start = base_observed_slot then base_observed_prev end
             )
         end as prev_observed_slot,
-        case when is_observed then
-            first_value(case when is_observed then slot_start end ignore nulls) over (
-                partition by client_number order by slot_start
-                rows between 1 following and unbounded following
-            )
-        end as next_observed_slot
+        case when is_observed then lead(slot_start) over by_kind end as next_observed_slot
     from snapshots
-    window by_client as (partition by client_number order by slot_start)
+    window
+        by_client as (partition by client_number order by slot_start),
+        by_kind as (partition by client_number, is_observed order by slot_start)
 ),
 
 final as (
-    select
-        *,
-        -- the ordinals of the base snapshots, whose state the window continues
-        max(case when slot_start = tail_slot then any_seq end)
-            over (partition by client_number) as base_any_seq,
-        max(case when slot_start = base_observed_slot then observed_seq end)
-            over (partition by client_number) as base_observed_seq,
-        max(case when in_range then any_seq end) over (partition by client_number) as last_any_seq,
-        max(case when in_range and is_observed then observed_seq end)
-            over (partition by client_number) as last_observed_seq
-    from pointed
+    select * from pointed
 )
 
 select * from final;

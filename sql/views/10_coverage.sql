@@ -57,7 +57,8 @@ per_client as (
         min(slot_rank) as first_rank,
         max(slot_rank) as last_rank,
         max(slot_rank - prev_rank - 1) as longest_between,
-        arg_min(prev_rank + 1, [-(slot_rank - prev_rank - 1), prev_rank + 1])
+        -- the longest gap, the earliest of equals: one integer key (ranks are < 2^32)
+        arg_max(prev_rank + 1, (slot_rank - prev_rank - 1) * 4294967296 - prev_rank)
             filter (where slot_rank - prev_rank - 1 > 0) as longest_between_start
     from snapshots
     group by client_number

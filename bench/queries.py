@@ -241,7 +241,9 @@ def time_views(
         if has_currency:
             reads["currency"] = ("where currency = 'BTC'", {})
         if time_column:
-            reads["last day"] = (f"where {time_column} >= $since", {"since": last_day})
+            # a day column is compared with the day (a DATE), instants with the instant
+            since = last_day.date() if time_column == "day" else last_day
+            reads["last day"] = (f"where {time_column} >= $since", {"since": since})
         results[view] = {
             read: best(con, sql.format(where=where), params, repeat)
             for read, (where, params) in reads.items()

@@ -31,7 +31,12 @@ import duckdb
 
 from pipeline.analytics.queries import bind, load_query
 from pipeline.store import connect
-from pipeline.store.derived import compact_range, rebuild_derived, refresh_derived
+from pipeline.store.derived import (
+    compact_range,
+    compaction_periods,
+    rebuild_derived,
+    refresh_derived,
+)
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 SLOTS = 1_000
@@ -134,24 +139,13 @@ VIEWS: dict[str, tuple[str, str | None, bool, bool]] = {
 
 
 def periods(slots: int) -> list[tuple[int, int, bool]]:
-    """(first slot, slot count, clustered by client) in time order, as compaction leaves them:
-    closed weeks, then the closed days of the current week, then today in slot order."""
-    last = T0 + timedelta(hours=slots - 1)
-    today = last.replace(hour=0)
-    week = today - timedelta(days=today.weekday())
-    if today - week < timedelta(days=1):  # on Mondays last week is still kept by day
-        week -= timedelta(days=7)
-    index = lambda at: int((at - T0) / timedelta(hours=1))  # noqa: E731
-    out: list[tuple[int, int, bool]] = []
-    at = T0
-    while at < week:
-        out.append((index(at), 168, True))
-        at += timedelta(days=7)
-    while at < today:
-        out.append((index(at), 24, True))
-        at += timedelta(days=1)
-    out.append((index(today), slots - index(today), False))
-    return out
+    """(first slot, slot count, clustered by client) in time order, as the maintenance leaves
+    them (pipeline.store.derived.compaction_periods), then today in slot order."""
+    hour = timedelta(hours=1)
+    closed = compaction_periods(T0, T0 + (slots - 1) * hour)
+    out = [(int((a - T0) / hour), int((b - a) / hour), True) for a, b in closed]
+    today = int((closed[-1][1] - T0) / hour) if closed else 0
+    return [*out, (today, slots - today, False)]
 
 
 def build(con: duckdb.DuckDBPyConnection, clients: int, slots: int) -> dict[str, float]:

@@ -19,6 +19,7 @@ from pipeline.store import connect
 from pipeline.store.derived import (
     DERIVED_TABLES,
     compact_range,
+    compaction_periods,
     rebuild_derived,
     refresh_derived,
 )
@@ -332,3 +333,20 @@ def test_a_file_without_derived_rows_is_readable_and_migrated(tmp_path: Path) ->
         assert_views_match_reference(writer)
     finally:
         writer.close()
+
+
+def test_closed_weeks_then_closed_days_are_compacted_and_today_is_not() -> None:
+    monday = slot(0)  # 2026-01-05, a Monday
+    wednesday_noon = monday + timedelta(days=16, hours=12)
+    assert compaction_periods(monday + timedelta(hours=5), wednesday_noon) == [
+        (monday, monday + timedelta(days=7)),
+        (monday + timedelta(days=7), monday + timedelta(days=14)),
+        (monday + timedelta(days=14), monday + timedelta(days=15)),
+        (monday + timedelta(days=15), monday + timedelta(days=16)),
+    ]
+    # on a Monday the week before is still kept by day, so the last 24 hours are too
+    next_monday = monday + timedelta(days=14, hours=3)
+    assert compaction_periods(monday, next_monday)[-1] == (
+        monday + timedelta(days=13),
+        monday + timedelta(days=14),
+    )

@@ -295,6 +295,33 @@ def compact_range(con: duckdb.DuckDBPyConnection, slot_from: datetime, slot_to: 
         _run(con, "derived/compact_insert", table=table, order=order)
 
 
+def compaction_periods(
+    first_slot: datetime, newest_slot: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The periods a store holding [first_slot, newest_slot] is kept compacted by, oldest first.
+
+    Whole UTC weeks (from Monday 00:00) once they ended more than a day before newest_slot's
+    day, then the days of the current week before today; today stays in slot order. One-client
+    reads then touch a row group or two per period, and the last 24 hours stay in slot-ordered
+    or day-sized row groups, so both kinds of read skip most of the table. A daily maintenance
+    run compacts yesterday, and on the second day of a week the week before (compact_range).
+    """
+    today = newest_slot.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    if today - week < timedelta(days=1):  # on Mondays last week is still kept by day
+        week -= timedelta(days=7)
+    start = first_slot.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= timedelta(days=start.weekday())
+    periods: list[tuple[datetime, datetime]] = []
+    while start < week:
+        periods.append((start, start + timedelta(days=7)))
+        start += timedelta(days=7)
+    while start < today:
+        periods.append((start, start + timedelta(days=1)))
+        start += timedelta(days=1)
+    return periods
+
+
 def _refresh_clients(
     con: duckdb.DuckDBPyConnection,
     lo: datetime,

@@ -31,6 +31,7 @@ import duckdb
 
 from pipeline.analytics.queries import bind, load_query
 from pipeline.store import connect
+from pipeline.store.database import apply_ddl, configure
 from pipeline.store.derived import (
     compact_range,
     compaction_periods,
@@ -148,17 +149,22 @@ def periods(slots: int) -> list[tuple[int, int, bool]]:
     return [*out, (today, slots - today, False)]
 
 
-def build(con: duckdb.DuckDBPyConnection, clients: int, slots: int) -> dict[str, float]:
-    """Write the base tables period by period and the derived facts as replay and rounds would."""
+def build(
+    con: duckdb.DuckDBPyConnection, clients: int, slots: int, *, base: bool = True
+) -> dict[str, float]:
+    """Write the base tables period by period (unless `base` is False: they are there) and the
+    derived facts as replay and rounds would."""
     con.execute(MACROS)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    for s0, count, by_client in periods(slots):
-        params = {"t0": T0, "s0": s0, "slots": count, "clients": clients, "by_client": by_client}
-        for sql in (INSERT_SNAPSHOTS, INSERT_LINES, INSERT_ATTEMPTS):
-            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-    con.execute("checkpoint")
-    timings["base tables"] = time.perf_counter() - started
+    if base:
+        started = time.perf_counter()
+        for s0, count, by_client in periods(slots):
+            params = {"t0": T0, "s0": s0, "slots": count, "clients": clients}
+            params["by_client"] = by_client
+            for sql in (INSERT_SNAPSHOTS, INSERT_LINES, INSERT_ATTEMPTS):
+                con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        con.execute("checkpoint")
+        timings["base tables"] = time.perf_counter() - started
 
     # Derived facts of all but the newest slots, a period per batch, as a replay computes them.
     cut = T0 + timedelta(hours=slots - ROUND_SLOTS)
@@ -207,6 +213,19 @@ def build(con: duckdb.DuckDBPyConnection, clients: int, slots: int) -> dict[str,
     con.execute("checkpoint")
     timings["compact a closed day"] = time.perf_counter() - started
     return timings
+
+
+def drop_derived(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open a bench store with its derived tables dropped and created again, empty (not through
+    connect(), which would rebuild them at once from the history)."""
+    con = duckdb.connect(str(path))
+    configure(con)
+    for (table,) in con.execute(
+        "select table_name from duckdb_tables() where table_name like 'derived_%'"
+    ).fetchall():
+        con.execute(f"drop table {table}")
+    apply_ddl(con)
+    return con
 
 
 def best(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None, repeat: int) -> float:
@@ -303,6 +322,11 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="where to build the store (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="time the store at --db as it is")
     parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="keep the base tables of the store at --db, rebuild only the derived facts",
+    )
+    parser.add_argument(
         "--memory-limit", default="10GB", help="DuckDB memory_limit (spills beyond it)"
     )
     args = parser.parse_args()
@@ -310,11 +334,11 @@ def main() -> None:
     clients = int(CLIENTS_PER_SCALE * args.scale)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.duckdb"
-        if not args.reuse and path.exists():
+        if not (args.reuse or args.rebuild) and path.exists():
             path.unlink()
-        con = connect(path)
+        con = drop_derived(path) if args.rebuild else connect(path)
         con.execute(f"set memory_limit = '{args.memory_limit}'")
-        timings = {} if args.reuse else build(con, clients, SLOTS)
+        timings = {} if args.reuse else build(con, clients, SLOTS, base=not args.rebuild)
         lines = con.execute("select count(*) from balance_lines").fetchall()[0][0]
         newest = con.execute("select max(slot_start) from balance_snapshots").fetchall()[0][0]
         client = FIRST_CLIENT + clients // 2 + 3

@@ -65,7 +65,7 @@ CLIENT_TABLES: tuple[tuple[str, str, str, str], ...] = (
         "derived_day_end_lines",
         "derived_new_day_end_lines",
         "next_slot_start",
-        "client_number, slot_start, currency",
+        "client_number, day, currency",
     ),
     ("derived_client_tail", "derived_new_client_tail", "slot_start", "client_number, slot_start"),
     (
@@ -128,7 +128,7 @@ _COMPACTED: tuple[tuple[str, str, str, str], ...] = (
     ("derived_snapshots", "slot_start", "client_number, slot_start", _KEEP_ALL),
     ("derived_observed_snapshots", "slot_start", "client_number, slot_start", _KEEP_ALL),
     ("derived_line_pairs", "slot_start", "client_number, slot_start, currency", _KEEP_ALL),
-    ("derived_day_end_lines", "slot_start", "client_number, slot_start, currency", _KEEP_ALL),
+    ("derived_day_end_lines", "slot_start", "client_number, day, currency", _KEEP_ALL),
     ("derived_closed_intervals", "valid_to", "client_number, valid_to, currency", _KEEP_ALL),
     ("derived_closed_episodes", "episode_end", "client_number, episode_end, currency", _KEEP_ALL),
     ("derived_closed_status", "valid_to", "client_number, valid_to", _KEEP_ALL),

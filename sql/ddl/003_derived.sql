@@ -32,8 +32,7 @@ create table if not exists derived_polled_slots (
     slot_start      timestamptz not null
 );
 
--- Observed snapshots that have a next observed snapshot (owner: next_slot_start);
--- is_day_end: that next one is on a later UTC day.
+-- Observed snapshots that have a next observed snapshot (owner: next_slot_start).
 create table if not exists derived_observed_snapshots (
     client_number           bigint not null,
     slot_start              timestamptz not null,
@@ -44,8 +43,7 @@ create table if not exists derived_observed_snapshots (
     line_count              integer not null,
     is_restricted           boolean not null,
     prev_slot_start         timestamptz,
-    next_slot_start         timestamptz not null,
-    is_day_end              boolean not null
+    next_slot_start         timestamptz not null
 );
 
 -- Each currency of every observed snapshot and of the client's previous observed snapshot
@@ -208,11 +206,13 @@ create table if not exists derived_fx_rate_outliers (
     client_count        bigint
 );
 
--- Lines of the observed snapshots that end their client's UTC day (owner: next_slot_start, the
--- next day's first observation): what daily_balances reads, besides the current tails.
+-- daily_balances' rows before their closing slot is joined: the lines of each observed snapshot
+-- that ends its client's UTC day, once per day it is the last observation of (its own, and
+-- those carried until the next observation's day). Owner: next_slot_start, that observation.
 create table if not exists derived_day_end_lines (
     client_number   bigint not null,
-    slot_start      timestamptz not null,
+    day             date not null,
+    slot_start      timestamptz not null,      -- the as-of snapshot
     next_slot_start timestamptz not null,
     currency        varchar not null,
     base_currency   varchar,

@@ -1,5 +1,5 @@
 -- Observed snapshots whose next observed snapshot is recomputed (it owns them): the closed rows
--- of observed_snapshots, with both neighbours and whether they end their UTC day.
+-- of observed_snapshots, with both neighbours.
 create or replace temp table derived_new_observed_snapshots as
 select
     client_number,
@@ -11,10 +11,7 @@ select
     line_count,
     is_restricted,
     prev_observed_slot as prev_slot_start,
-    next_observed_slot as next_slot_start,
-    -- UTC days as numbers: epoch arithmetic, no time-zone conversion per row
-    epoch_us(next_observed_slot) // 86400000000 > epoch_us(slot_start) // 86400000000
-        as is_day_end
+    next_observed_slot as next_slot_start
 from derived_window_snapshots
 where is_observed
   and next_observed_slot is not null

@@ -6,7 +6,18 @@
 create or replace temp table derived_window_snapshots as
 with snapshots as (
     select
-        s.*,
+        s.client_number,
+        s.slot_start,
+        s.snapshot_id,
+        s.observed_at,
+        s.base_currency,
+        s.total_floating_balance,
+        s.line_count,
+        s.is_restricted,
+        s.erp_account_status,
+        s.erp_account_status_text,
+        s.web_account_status,
+        s.web_account_status_text,
         not (s.is_restricted and s.line_count = 0 and s.base_currency is null) as is_observed,
         k.tail_slot is null or s.slot_start > k.tail_slot as in_range,
         k.tail_slot,

@@ -3,13 +3,16 @@
 The views that compare consecutive observations (balance_line_pairs, balance_intervals,
 locked_episodes, observed_snapshots, account_status_history, daily_balances, ...) used to run
 windows over the whole book on every query. The `derived_*` tables (sql/ddl/003_derived.sql)
-hold those facts instead, and the views read them. Every write of snapshots and lines must be
-followed, in the same transaction, by `refresh_derived` over the written slot range; replay calls
-it for each rebuilt range. A refresh is incremental and idempotent: it recomputes only the rows
-owned by the range's snapshots and by the next observations after them, and carries the running
-state (interval, episode and status numbering) on to later rows only when it changed.
+hold those facts instead, and the views read them. Every write of snapshots, lines or attempts
+must be followed, in the same transaction, by `refresh_derived` over the written slot range;
+replay calls it for each rebuilt range. A refresh is incremental and idempotent: per client it
+starts from the state stored after its last refresh before the range (its tail), recomputes the
+rows owned by the snapshots from there to just past the range, and goes on to the client's later
+rows only when the state it leaves there changed. Appending the newest slot only inserts.
 
-Nothing here begins or commits a transaction: callers run it inside their own.
+Closed periods are rewritten clustered by client (`compact_range`, `compaction_periods`) so that
+one-client and time-range reads skip most row groups. Nothing here begins or commits a
+transaction: callers run it inside their own.
 """
 
 from __future__ import annotations

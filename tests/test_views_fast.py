@@ -292,6 +292,7 @@ def test_a_snapshot_removed_in_the_past_rejoins_its_neighbours(book: Book) -> No
     assert_views_match_reference(con)
 
 
+@pytest.mark.slow
 def test_compacted_periods_keep_every_view_and_later_writes_continue(book: Book) -> None:
     history = RandomBook(seed=7, clients=3, hours=40)
     early = [e for e in history.events if e[0] < 28]

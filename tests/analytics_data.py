@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.store import connect
+from pipeline.store.derived import refresh_derived
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -23,7 +24,23 @@ def slot(hours: float) -> datetime:
 class Book:
     """A crafted database; each method inserts one row (or one snapshot with its lines)."""
 
-    con: duckdb.DuckDBPyConnection
+    _con: duckdb.DuckDBPyConnection
+    _written: list[datetime] = field(default_factory=list)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, once the derived facts of the snapshots written so far are refreshed
+        (as every write path does; here once per batch of writes, to keep the tests fast)."""
+        self.refresh()
+        return self._con
+
+    def refresh(self) -> None:
+        """Refresh the derived facts of what was written since the last refresh (before another
+        connection, a Dagster run's, reads the file)."""
+        if self._written:
+            first, last = min(self._written), max(self._written)
+            self._written.clear()
+            refresh_derived(self._con, first, last + timedelta(microseconds=1))
 
     @classmethod
     def create(cls, path: Path) -> Book:
@@ -52,7 +69,7 @@ class Book:
         else:
             reported = Decimal(total) if total is not None else sum(values, Decimal(0))
             base_currency = base
-        self.con.execute(
+        self._con.execute(
             """
             insert into balance_snapshots values (
                 $client, $slot, $id, $slot, $code, 'msg', $erp, 'erp text', $web, 'web text',
@@ -73,7 +90,7 @@ class Book:
         )
         for currency, (balance, cash, value) in lines.items():
             b, c, v = Decimal(balance), Decimal(cash), Decimal(value)
-            self.con.execute(
+            self._con.execute(
                 """
                 insert into balance_lines values (
                     $client, $slot, $currency, $id, $slot, $base, $balance, $value, $cash,
@@ -92,12 +109,14 @@ class Book:
                     "rate": float(v) / float(b) if b else None,
                 },
             )
+        self._written.append(at)
         self.attempt(client, hours, "restricted" if restricted else "ok")
 
     def attempt(self, client: int, hours: float, outcome: str, error: str | None = None) -> None:
         """One row of fetch_attempts; a failed outcome alone means the slot was not observed."""
         at = slot(hours)
-        self.con.execute(
+        self._written.append(at)
+        self._con.execute(
             """
             insert into fetch_attempts values (
                 'run', $slot, $client, 1, $slot, 12.5, $status, $code, $outcome, $error, null)

@@ -218,6 +218,7 @@ def test_dagster_slot_checks_pass_a_clean_slot_and_fail_a_new_outlier(
     three_btc_holders(book, 1, outlier=True)  # old
     three_btc_holders(book, 2)  # clean
     three_btc_holders(book, 3, outlier=True)  # new
+    book.refresh()
     key = {h: slot(h).strftime(PARTITION_FMT) for h in range(4)}
     evaluations = _run_slot_checks(tmp_path / "crafted.duckdb", key[0], key[3])
     # One evaluation per check and slot of the run: each partition shows its own verdict.

@@ -40,7 +40,8 @@ def test_a_run_with_the_documented_dagster_yaml_lands_in_postgresql(
         assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.tag_concurrency_limits == [
-            {"key": "egress", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+            {"key": "egress", "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+            {"key": "pipeline/exclusive", "limit": 1},
         ]
         result = trivial_job.execute_in_process(
             instance=instance, tags={"egress": "192.0.2.10", "shard": "1/4"}

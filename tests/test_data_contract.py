@@ -8,6 +8,7 @@ import duckdb
 
 from pipeline.analytics.dictionary import main, parse_sql, render
 from pipeline.store.database import apply_ddl, configure
+from pipeline.store.derived import DERIVED_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "docs" / "data_contract.md"
@@ -18,6 +19,9 @@ def _schema() -> duckdb.DuckDBPyConnection:
     configure(con)
     apply_ddl(con)
     return con
+
+
+INTERNAL = {*DERIVED_TABLES, "maintenance_compactions"}
 
 
 def test_the_committed_dictionary_is_what_the_generator_writes() -> None:
@@ -35,6 +39,9 @@ def test_every_table_view_and_column_is_in_the_dictionary() -> None:
     ).fetchall()
     assert len(relations) > 20
     for (name,) in relations:
+        if name in INTERNAL:  # the views' machinery: named, not documented column by column
+            assert f"`{name}`" in text.split("## Internal tables")[1], name
+            continue
         assert f"\n### {name}\n" in text, name
         for column, kind, *_ in con.execute(f'describe "{name}"').fetchall():
             assert f"| `{column}` | `{kind}` |" in text, (name, column)

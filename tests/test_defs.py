@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.defs.definitions import build_definitions
 from pipeline.settings import Settings
+from pipeline.store.derived import DERIVED_TABLES, SOURCES
 
 INGESTION = ["balance_lines", "balance_snapshots", "clients", "fetch_attempts", "raw_responses"]
 VIEWS = [
@@ -65,8 +66,12 @@ def test_definitions_expose_the_expected_graph(repo: dg.RepositoryDefinition) ->
         sorted([*SLOT_CHECKS, *BOOK_CHECKS])
     )
     jobs = sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__"))
-    assert jobs == ["book_checks_job", "poll_job", "replay_job"]
-    assert sorted(s.name for s in repo.schedule_defs) == ["book_checks_schedule", "poll_schedule"]
+    assert jobs == ["book_checks_job", "maintenance_job", "poll_job", "replay_job"]
+    assert sorted(s.name for s in repo.schedule_defs) == [
+        "book_checks_schedule",
+        "maintenance_schedule",
+        "poll_schedule",
+    ]
     assert sorted(s.name for s in repo.sensor_defs) == ["analytics_automation_sensor"]
 
 
@@ -113,9 +118,12 @@ def test_the_analytics_layer_sits_downstream_of_the_tables(
     def parents(name: str) -> set[str]:
         return {k.to_user_string() for k in graph.get(dg.AssetKey(name)).parent_keys}
 
+    # Views that read derived facts hang under the tables those are computed from.
+    assert set(SOURCES) == set(DERIVED_TABLES)
     assert parents("implied_fx_rates") == {"balance_lines"}
-    assert parents("fx_rate_outliers") == {"balance_lines", "implied_fx_rates"}
-    assert parents("balance_changes") == {"balance_line_pairs"}
+    assert parents("fx_rate_outliers") == {"balance_lines"}
+    assert parents("balance_changes") == {"balance_lines"}
+    assert parents("account_status_history") == {"balance_snapshots", "observed_snapshots"}
     assert parents("fetch_health") == {"fetch_attempts"}
     assert parents("report") == set(VIEWS)
     for name in [*VIEWS, "report"]:

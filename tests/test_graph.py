@@ -173,11 +173,13 @@ def test_dg_list_defs_shows_the_pinned_graph() -> None:
     assert sorted(c["key"] for c in listed["asset_checks"]) == sorted([*SLOT_CHECKS, *BOOK_CHECKS])
     assert sorted(j["name"] for j in listed["jobs"]) == [
         "book_checks_job",
+        "maintenance_job",
         "poll_job",
         "replay_job",
     ]
     assert sorted(s["name"] for s in listed["schedules"]) == [
         "book_checks_schedule",
+        "maintenance_schedule",
         "poll_schedule",
     ]
     assert [s["name"] for s in listed["sensors"]] == ["analytics_automation_sensor"]

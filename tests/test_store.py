@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -123,4 +124,5 @@ def test_appending_the_same_batch_twice_adds_nothing(demo_db: Path) -> None:
             "select raw_id, client_number, slot_start, observed_at, body from raw_responses"
         ).pl()
         batch = normalize_raw(raw)
-        assert store.append_snapshots(batch) == (0, 0)
+        first, last = raw["slot_start"].min(), raw["slot_start"].max()
+        assert store.append_snapshots(batch, first, last + timedelta(hours=1)) == (0, 0)

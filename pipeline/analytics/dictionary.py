@@ -98,13 +98,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+_INTERNAL_DDL = "004_derived.sql"
+
+
 def render(con: duckdb.DuckDBPyConnection | None = None) -> str:
     """The whole dictionary as markdown."""
     if con is None:
         con = duckdb.connect()
         configure(con)
         apply_ddl(con)
-    tables = [r for name in sql_names("ddl") for r in parse_sql(name)]
+    every_table = [r for name in sql_names("ddl") for r in parse_sql(name)]
+    # The derived tables are the views' machinery (rewritten by refreshes), not the contract.
+    internal = [r for r in every_table if r.source.endswith(_INTERNAL_DDL)]
+    tables = [r for r in every_table if r not in internal]
     views = [r for name in sql_names("views") for r in parse_sql(name)]
     meaning = {c: m for t in tables for c, m in t.column_comments.items()}
     owner = {c: t.name for t in tables for c in t.column_comments}
@@ -157,6 +163,17 @@ def render(con: duckdb.DuckDBPyConnection | None = None) -> str:
             note = f"{meaning[name]} (as in `{owner[name]}`)" if name in meaning else ""
             lines.append(f"| `{name}` | `{kind}` | {_cell(note)} |")
         lines.append("")
+    lines += [
+        "## Internal tables",
+        "",
+        f"Defined in `sql/ddl/{_INTERNAL_DDL}`: facts the views need from neighbouring "
+        "observations, computed when snapshots are written (`pipeline/store/derived.py`), and "
+        "the periods maintenance compacted. Not part of the contract: their layout changes "
+        "with the views'; query the views.",
+        "",
+        " · ".join(f"`{t.name}`" for t in internal),
+        "",
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -18,6 +18,7 @@ import polars as pl
 from pipeline.settings import DEFAULT_READ_WAIT_SECONDS
 from pipeline.store import connect
 from pipeline.store.database import WaitCallback
+from pipeline.store.derived import prepare_readonly
 from pipeline.store.sqlfiles import load_sql, sql_names
 from pipeline.store.store import arrow_frame
 
@@ -41,6 +42,8 @@ def open_readonly(
         DatabaseBusy: a writer held the file for the whole wait.
     """
     con = connect(path, read_only=True, wait_seconds=wait_seconds, on_wait=on_wait)
+    # The views read derived tables; an older file lacks them: computed here into temp tables.
+    prepare_readonly(con)
     for name in sql_names("views"):
         sql = load_sql(name)
         if _CREATE_VIEW not in sql:

@@ -20,6 +20,7 @@ import polars as pl
 from pipeline.analytics.readonly import open_readonly
 from pipeline.settings import DEFAULT_READ_WAIT_SECONDS
 from pipeline.store.database import WaitCallback
+from pipeline.store.derived import derive_temporary
 from pipeline.store.sqlfiles import load_sql
 from pipeline.store.store import arrow_frame
 
@@ -95,6 +96,8 @@ def open_period(
         # Without bounds the stored tables serve as they are (no copy of a large file).
         for table in SCOPED_TABLES:
             con.execute(load_sql(f"report/scope_{table}"), {"start": start, "end": end})
+        # The views read derived facts: those of the period alone, as its own history.
+        derive_temporary(con)
     return con
 
 

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipeline.cli.analytics",
     "pipeline.cli.sql",
     "pipeline.cli.instance",
+    "pipeline.cli.maintenance",
 )
 
 

@@ -16,6 +16,7 @@ from functools import cache
 import dagster as dg
 import duckdb
 
+from pipeline.store.derived import SOURCES
 from pipeline.store.migrations import prepare_schema
 from pipeline.store.sqlfiles import load_sql, sql_names
 
@@ -96,5 +97,9 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, file: str, known: set[str])
     text = re.sub(rf"^{re.escape(name)}:\s*", "", text)
     description = text[:1].upper() + text[1:]
     body = _COMMENT.sub("", sql)
-    upstream = tuple(sorted(other for other in known - {name} if re.search(rf"\b{other}\b", body)))
+    read = {other for other in known - {name} if re.search(rf"\b{other}\b", body)}
+    for derived, sources in SOURCES.items():
+        if re.search(rf"\b{derived}\b", body):
+            read.update(sources)
+    upstream = tuple(sorted(read))
     return Relation(name, description, _describe(con, name), {}, upstream, file)

@@ -12,6 +12,7 @@ from pipeline.defs.checks import (
     build_book_checks,
     build_slot_checks,
 )
+from pipeline.defs.maintenance import maintenance_job, maintenance_schedule
 from pipeline.defs.partitions import partitions_for, with_start
 from pipeline.defs.replay import replay_job
 from pipeline.defs.resources import (
@@ -63,7 +64,7 @@ def build_definitions(
     return dg.Definitions(
         assets=[*ingestion, *analytics],
         asset_checks=[*slot_checks, *book_checks],
-        jobs=[poll_job, book_job, replay_job],
+        jobs=[poll_job, book_job, replay_job, maintenance_job],
         schedules=[
             dg.build_schedule_from_partitioned_job(poll_job, name="poll_schedule"),
             dg.ScheduleDefinition(
@@ -72,6 +73,7 @@ def build_definitions(
                 cron_schedule=BOOK_CHECKS_CRON,
                 execution_timezone="UTC",
             ),
+            maintenance_schedule,
         ],
         sensors=[analytics_sensor(analytics)],
         resources={

@@ -58,6 +58,10 @@ def replay_history(
     return dg.Output(metadata, metadata=metadata)
 
 
-@dg.job(name=REPLAY_JOB, description="Rebuild history from raw_responses; only what differs.")
+@dg.job(
+    name=REPLAY_JOB,
+    description="Rebuild history from raw_responses; only what differs.",
+    tags={"pipeline/exclusive": "history"},  # one replay or maintenance at a time (dagster.yaml)
+)
 def replay_job() -> None:
     replay_history()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from pipeline.normalize import normalize_raw
 from pipeline.store import Database
@@ -46,14 +47,22 @@ def ingest_range(
     with db.writer() as store:
         counts = raw_slot_counts(store, selection)
     total = IngestSummary(0, 0, 0, 0)
-    for batch in slot_batches(counts, selection, batch_rows):
+    for batch in _covering(list(slot_batches(counts, selection, batch_rows)), slot_from, slot_to):
         assert batch.slot_from is not None and batch.slot_to is not None
         with db.writer() as store:
             raw = store.pending_raw(batch.slot_from, batch.slot_to)
-        if raw.is_empty():
-            continue
         normalized = normalize_raw(raw)
         with db.writer() as store:
-            snapshots, lines = store.append_snapshots(normalized)
+            # Also when nothing was pending: the derived facts of the range (coverage, fetch
+            # health) follow its attempts, and a refresh that changes nothing is harmless.
+            snapshots, lines = store.append_snapshots(normalized, batch.slot_from, batch.slot_to)
         total += IngestSummary(raw.height, snapshots, lines, normalized.rejected.height)
     return total
+
+
+def _covering(batches: list[Selection], slot_from: datetime, slot_to: datetime) -> list[Selection]:
+    """The batches (consecutive, in slot order) stretched to cover [slot_from, slot_to): slots
+    with attempts but no bodies (every client failed) are refreshed too."""
+    ends = [batch.slot_to for batch in batches[:-1] if batch.slot_to is not None]
+    bounds = [slot_from, *ends, slot_to]
+    return [Selection(lo, hi) for lo, hi in pairwise(bounds)]

@@ -72,10 +72,13 @@ def replay(
     started = datetime.now(UTC)
     summary = ReplaySummary()
     batches = list(slot_batches(replay_plan(store, selection), selection, batch_rows))
+    carried = False
     for number, batch in enumerate(batches, start=1):
         raw = replay_candidates(store, batch)
         rebuilt = normalize_raw(raw)
-        for key, count in apply_replay(store, batch, rebuilt).items():
+        counts = apply_replay(store, batch, rebuilt, carried=carried, last=number == len(batches))
+        carried = carried or bool(counts)
+        for key, count in counts.items():
             summary.changes[key] += count
         summary.batches += 1
         summary.raw_read += raw.height

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_READ_WAIT_SECONDS
+from pipeline.store.derived import ensure_derived
 from pipeline.store.lake import apply_lake_ddl, is_lake, lake_ddl, lake_for, open_lake
 from pipeline.store.lock import run_lock
 from pipeline.store.migrations import SchemaTooNew as SchemaTooNew  # the CLI maps it to exit 2
-from pipeline.store.migrations import prepare_schema, require_known
+from pipeline.store.migrations import prepare_schema, require_known, transaction
 from pipeline.store.sqlfiles import load_sql, sql_names
 
 if TYPE_CHECKING:
@@ -181,6 +182,9 @@ def apply_ddl(con: duckdb.DuckDBPyConnection, path: Path | str = "the database")
     prepare_schema(con, path)
     for name in sql_names("views"):
         con.execute(load_sql(name))
+    # A file from before the derived tables: compute them once from its history.
+    with transaction(con):
+        ensure_derived(con)
 
 
 def _apply_lake_ddl(con: duckdb.DuckDBPyConnection) -> None:

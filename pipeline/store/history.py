@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.normalize import NormalizedBatch
+from pipeline.store.derived import refresh_derived
 from pipeline.store.sqlfiles import load_sql
 from pipeline.store.store import Store
 
@@ -87,16 +88,29 @@ _APPLY = [
 ]
 
 
-def apply_replay(store: Store, batch: Selection, rebuilt: NormalizedBatch) -> dict[str, int]:
+def apply_replay(
+    store: Store,
+    batch: Selection,
+    rebuilt: NormalizedBatch,
+    *,
+    carried: bool = False,
+    last: bool = True,
+) -> dict[str, int]:
     """Make the batch's stored snapshots and lines equal to `rebuilt`, touching only rows that
-    differ, in one transaction.
+    differ, and refresh the batch's derived facts, in one transaction.
+
+    Args:
+        carried: an earlier batch of the same replay changed something, so this one's derived
+            rows are refreshed even if its own rows did not change (the state runs on).
+        last: no batch of the replay follows: the refresh carries the state on to later history.
 
     Returns:
         Counts keyed "<table>.<change>" for change in inserted, updated, deleted.
     """
     params = batch.params()
     frames = {"replay_snapshots": rebuilt.snapshots, "replay_lines": rebuilt.lines}
-    with store.transaction(frames):
+    # Under the ingest lock: on a lake, shards' appends and this rewrite then take turns.
+    with store.ingest_lock(), store.transaction(frames):
         for name in _DIFF:
             store._run(name, params)
         counts = {
@@ -107,4 +121,8 @@ def apply_replay(store: Store, batch: Selection, rebuilt: NormalizedBatch) -> di
             for name in _APPLY:
                 store._run(name)
         store._run("store/replay_touch_clients", params)
+        if counts or carried:
+            refresh_derived(
+                store.con, batch.slot_from, batch.slot_to, client=batch.client, propagate=last
+            )
     return counts

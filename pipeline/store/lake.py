@@ -22,6 +22,7 @@ import duckdb
 import psycopg2
 
 from pipeline.settings import LAKE_URL_PREFIX, ConfigurationError, lake_conninfo
+from pipeline.store.derived import ensure_derived
 from pipeline.store.extensions import (
     LAKE_EXTENSIONS,
     OBJECT_STORE_EXTENSIONS,
@@ -244,7 +245,8 @@ def apply_lake_ddl(con: duckdb.DuckDBPyConnection, statements: list[str]) -> boo
 def copy_from_file(con: duckdb.DuckDBPyConnection, path: Path, tables: list[str]) -> None:
     """Append `tables` of a DuckDB file into the lake `con` is attached to, in one transaction.
 
-    Moves an existing history onto a lake; columns are matched by name.
+    Moves an existing history onto a lake; columns are matched by name. Derived facts the
+    tables did not include are computed from the copied history.
     """
     catalog = current_catalog(con)
     con.execute(f"attach {_literal(str(path))} as source_file (read_only)")
@@ -263,6 +265,9 @@ def copy_from_file(con: duckdb.DuckDBPyConnection, path: Path, tables: list[str]
                 f'insert into {catalog}.main."{table}" by name '
                 f'select * from source_file.main."{table}"'
             )
+        # The views read derived facts: when the copy brought history without them, compute
+        # them here, so the lake answers like the file did.
+        ensure_derived(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -56,6 +56,14 @@ def run_migration(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
     con.execute(migration.sql)
 
 
+# A migration that creates what a DDL file defines names the file instead of copying it.
+_INCLUDE = re.compile(r"^-- include: (\S+)$", re.MULTILINE)
+
+
+def _expand(sql: str) -> str:
+    return _INCLUDE.sub(lambda match: load_sql(match.group(1)), sql)
+
+
 @cache
 def migrations() -> tuple[Migration, ...]:
     """`sql/migrations/NNN_name.sql`, in order; the numbers run 1, 2, 3… without a gap."""
@@ -64,7 +72,7 @@ def migrations() -> tuple[Migration, ...]:
         match = _MIGRATION_NAME.match(file)
         if match is None:
             raise ValueError(f"sql/{file}.sql: migrations are named NNN_lowercase_name.sql")
-        found.append(Migration(int(match.group(1)), match.group(2), load_sql(file)))
+        found.append(Migration(int(match.group(1)), match.group(2), _expand(load_sql(file))))
     numbers = [m.version for m in found]
     if numbers != list(range(1, len(found) + 1)):
         raise ValueError(f"sql/migrations must be numbered 001, 002, … without gaps: {numbers}")
@@ -140,7 +148,7 @@ def _has_contract(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _create(con: duckdb.DuckDBPyConnection, steps: Sequence[Migration]) -> None:
     """A new database: the current DDL, stamped with every migration it already contains."""
-    with _transaction(con):
+    with transaction(con):
         for name in sql_names("ddl"):
             con.execute(load_sql(name))
         for migration in steps:
@@ -148,7 +156,7 @@ def _create(con: duckdb.DuckDBPyConnection, steps: Sequence[Migration]) -> None:
 
 
 def _apply(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
-    with _transaction(con):
+    with transaction(con):
         con.execute(load_sql(SCHEMA_VERSION_DDL))
         run_migration(con, migration)
         _stamp(con, migration)
@@ -162,7 +170,7 @@ def _stamp(con: duckdb.DuckDBPyConnection, migration: Migration) -> None:
 
 
 @contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """begin … commit, or rollback on any exception (a migration applies whole or not at all)."""
     con.execute("begin transaction")
     try:

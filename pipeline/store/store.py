@@ -16,6 +16,7 @@ import pyarrow as pa
 from pipeline.hyper.models import Exchange
 from pipeline.normalize import NormalizedBatch
 from pipeline.normalize.outcomes import Classified
+from pipeline.store.derived import refresh_derived
 from pipeline.store.sqlfiles import load_sql
 
 # The PostgreSQL advisory lock (in a lake's catalog database) that snapshot appends take, one at
@@ -263,21 +264,30 @@ class Store:
         """Run a query file and return its result as a polars frame (through Arrow)."""
         return arrow_frame(self.con.sql(load_sql(name), params=params or {}).to_arrow_table())
 
-    def append_snapshots(self, batch: NormalizedBatch) -> tuple[int, int]:
-        """Append snapshots and their lines in one transaction; skip (client, slot)s stored.
+    def append_snapshots(
+        self, batch: NormalizedBatch, slot_from: datetime, slot_to: datetime
+    ) -> tuple[int, int]:
+        """Append snapshots and their lines, skipping (client, slot)s stored, and refresh the
+        derived facts of [slot_from, slot_to), all in one transaction.
+
+        The batch's snapshots must lie in the range; the range is refreshed even when the batch
+        is empty, since its slots' attempts (a round where every client failed) feed coverage
+        and fetch health.
 
         Returns:
             (snapshots inserted, lines inserted).
         """
-        if batch.snapshots.is_empty():
-            return 0, 0
         frames = {"incoming_snapshots": batch.snapshots, "incoming_lines": batch.lines}
-        # The lock before the transaction: its snapshot then sees every earlier append.
+        # The lock before the transaction: its snapshot then sees every earlier append. On a
+        # lake it also keeps the derived tables' rewrites of concurrent shards apart.
         with self.ingest_lock(), self.transaction(frames):
-            self._run("store/stage_fresh_snapshots")
-            snapshots = self._count("store/insert_snapshots")
-            lines = self._count("store/insert_lines")
-            self._run("store/touch_clients")
+            snapshots = lines = 0
+            if not batch.snapshots.is_empty():
+                self._run("store/stage_fresh_snapshots")
+                snapshots = self._count("store/insert_snapshots")
+                lines = self._count("store/insert_lines")
+                self._run("store/touch_clients")
+            refresh_derived(self.con, slot_from, slot_to)
         return snapshots, lines
 
     def round_outcomes(self, run_id: str, slot_from: datetime, slot_to: datetime) -> dict[str, int]:

@@ -2,25 +2,23 @@
 -- it (an ASOF join), with how old that snapshot is at the instant
 -- (age_hours).
 -- param: as_of TIMESTAMPTZ  the instant (ISO-8601, UTC unless an offset is given)
-with probes as (
-    select distinct client_number, $as_of::timestamptz as as_of
-    from balance_snapshots
+with latest as (
+    select client_number, max(observed_slot_start) as slot_start
+    from derived_client_tail
+    group by client_number
 ),
 
--- Cut the right side down to the probed keys and the past of the instant first: an ASOF join
--- sorts its whole right side.
-candidates as (
-    select s.client_number, s.slot_start
-    from observed_snapshots as s
-    semi join probes as p on p.client_number = s.client_number
-    where s.slot_start <= $as_of::timestamptz
-),
-
+-- a client's snapshot as of the instant is the observed snapshot whose [slot, next observed
+-- slot) holds it, or its newest one when even that is older
 matched as (
-    select p.client_number, p.as_of, c.slot_start
-    from probes as p
-    asof join candidates as c
-        on c.client_number = p.client_number and c.slot_start <= p.as_of
+    select client_number, slot_start
+    from derived_observed_snapshots
+    where slot_start <= $as_of::timestamptz
+        and next_slot_start > $as_of::timestamptz
+    union all
+    select client_number, slot_start
+    from latest
+    where slot_start <= $as_of::timestamptz
 ),
 
 final as (
@@ -34,7 +32,7 @@ final as (
         l.value_base,
         l.implied_rate,
         m.slot_start as as_of_slot_start,
-        (epoch(m.as_of) - epoch(m.slot_start)) / 3600 as age_hours
+        (epoch($as_of::timestamptz) - epoch(m.slot_start)) / 3600 as age_hours
     from matched as m
     join balance_lines as l on l.client_number = m.client_number and l.slot_start = m.slot_start
 )

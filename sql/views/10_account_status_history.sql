@@ -3,60 +3,57 @@
 -- (valid_to, exclusive) at the next snapshot of the same client with another status, NULL while
 -- current. Each interval after a client's first is one transition: is_transition is true and
 -- prev_erp_account_status / prev_web_account_status say from what.
+-- Read from derived facts: closed intervals are stored when the next status arrives; the open
+-- one is in each client's current tail.
 create or replace view account_status_history as
-with snapshots as (
+with closed as (
     select
         client_number,
-        slot_start,
+        interval_number,
+        valid_from,
+        valid_to,
+        last_observed_slot,
+        observed_snapshots,
         erp_account_status,
         erp_account_status_text,
         web_account_status,
         web_account_status_text,
-        lag(erp_account_status) over by_client as prev_erp,
-        lag(web_account_status) over by_client as prev_web,
-        lag(slot_start) over by_client as prev_slot_start,
-        lead(slot_start) over by_client as next_slot_start
-    from balance_snapshots
-    window by_client as (partition by client_number order by slot_start)
+        prev_erp_account_status,
+        prev_web_account_status
+    from derived_closed_status
 ),
 
-flagged as (
-    select
-        *,
-        (
-            prev_slot_start is null
-            or erp_account_status is distinct from prev_erp
-            or web_account_status is distinct from prev_web
-        ) as starts_interval
-    from snapshots
+current_state as (
+    select t.*
+    from derived_client_tail as t
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = t.client_number and n.slot_start = t.slot_start
 ),
 
-numbered as (
+open as (
     select
-        *,
-        sum(starts_interval::integer) over (
-            partition by client_number order by slot_start
-            rows between unbounded preceding and current row
-        )::bigint as interval_number
-    from flagged
+        client_number,
+        status_interval_number as interval_number,
+        status_interval_start as valid_from,
+        null::timestamptz as valid_to,
+        slot_start as last_observed_slot,
+        status_interval_snapshots as observed_snapshots,
+        erp_account_status,
+        erp_account_status_text,
+        web_account_status,
+        web_account_status_text,
+        prev_erp_account_status,
+        prev_web_account_status
+    from current_state
 ),
 
 intervals as (
-    select
-        client_number,
-        interval_number,
-        min(slot_start) as valid_from,
-        arg_max_null(next_slot_start, slot_start) as valid_to,
-        max(slot_start) as last_observed_slot,
-        count(*) as observed_snapshots,
-        arg_min_null(erp_account_status, slot_start) as erp_account_status,
-        arg_min_null(erp_account_status_text, slot_start) as erp_account_status_text,
-        arg_min_null(web_account_status, slot_start) as web_account_status,
-        arg_min_null(web_account_status_text, slot_start) as web_account_status_text,
-        arg_min_null(prev_erp, slot_start) as prev_erp_account_status,
-        arg_min_null(prev_web, slot_start) as prev_web_account_status
-    from numbered
-    group by client_number, interval_number
+    select * from closed
+    union all
+    select * from open
 ),
 
 final as (

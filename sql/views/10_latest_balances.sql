@@ -1,33 +1,34 @@
 -- latest_balances: each client's lines from its newest snapshot that observed balances.
 -- Currencies absent from that snapshot are 0 (not listed); a client whose newest observed
 -- snapshot has no lines has no row. Restricted answers without Data do not count as newer.
+-- Read from the tail tables (pipeline.store.derived): the currencies present in each client's
+-- current state.
 create or replace view latest_balances as
-with snapshots as (
-    select client_number, slot_start, observed_at
-    from balance_snapshots
-    where not (is_restricted and line_count = 0 and base_currency is null)
-),
-
-latest as (
-    select client_number, slot_start, observed_at
-    from snapshots
-    qualify row_number() over (partition by client_number order by slot_start desc) = 1
+with current_lines as (
+    -- each client's currencies in its current tail row (derived_client_tail's newest)
+    select l.*
+    from derived_line_tail as l
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = l.client_number and n.slot_start = l.tail_slot
+    where l.present
 ),
 
 final as (
     select
-        l.client_number,
-        l.currency,
-        l.slot_start,
-        l.observed_at,
-        l.base_currency,
-        l.balance,
-        l.cash,
-        l.locked,
-        l.value_base,
-        l.implied_rate
-    from latest as s
-    join balance_lines as l on l.client_number = s.client_number and l.slot_start = s.slot_start
+        client_number,
+        currency,
+        slot_start,
+        observed_at,
+        base_currency,
+        balance,
+        cash,
+        locked,
+        value_base,
+        implied_rate
+    from current_lines
 )
 
 select * from final;

@@ -2,15 +2,12 @@
 -- the balance or the cash changed. A currency that vanished from Data is a change to 0
 -- (change_kind 'vanished'), its return a change from 0 ('appeared'). A failed or missed poll in
 -- between is not observed: the pair spans it and shows no zero.
+-- Read from derived_line_pairs, whose `changed` was computed when the snapshot was written.
 create or replace view balance_changes as
-with pairs as (
-    select * from balance_line_pairs
-),
-
-changed as (
+with changed as (
     select *
-    from pairs
-    where balance <> prev_balance or cash <> prev_cash
+    from derived_line_pairs
+    where changed
 ),
 
 final as (

@@ -4,96 +4,75 @@
 -- duration_hours runs to episode_end (while open: to the last locked snapshot). peak_locked is
 -- the largest lock; longest_unchanged_slots the longest run of observed snapshots with the same
 -- locked amount; a lock unchanged for more than 24 observed snapshots is flagged is_stuck.
+-- Read from derived facts: closed episodes are stored when they end; the open ones are the
+-- state of each client's locked currencies in its current tail.
 create or replace view locked_episodes as
-with snapshots as (
-    select client_number, slot_start, prev_slot_start, next_slot_start
-    from observed_snapshots
-),
-
-lines as (
-    select s.client_number, s.slot_start, s.prev_slot_start, s.next_slot_start, l.currency,
-        l.locked, coalesce(l.locked, 0) <> 0 as is_locked
-    from balance_lines as l
-    join snapshots as s on s.client_number = l.client_number and s.slot_start = l.slot_start
-),
-
--- only locked lines matter; a lock starts an episode unless the previous observed snapshot of
--- the client had this currency locked too
-locked_lines as (
-    select
-        c.*,
-        p.locked as prev_locked,
-        coalesce(p.locked, 0) = 0 as starts_episode
-    from lines as c
-    left join balance_lines as p
-        on p.client_number = c.client_number
-        and p.currency = c.currency
-        and p.slot_start = c.prev_slot_start
-    where c.is_locked
-),
-
-numbered as (
-    select
-        *,
-        (sum(starts_episode::integer) over by_currency)::bigint as episode_number,
-        coalesce(prev_locked <> locked, true) as starts_plateau
-    from locked_lines
-    window by_currency as (
-        partition by client_number, currency order by slot_start
-        rows between unbounded preceding and current row
-    )
-),
-
-plateaus as (
-    select
-        *,
-        sum(starts_plateau::integer) over (
-            partition by client_number, currency order by slot_start
-            rows between unbounded preceding and current row
-        )::bigint as plateau_number
-    from numbered
-),
-
-plateau_lengths as (
-    select client_number, currency, episode_number, plateau_number, count(*) as slots
-    from plateaus
-    group by all
-),
-
-episodes as (
+with closed as (
     select
         client_number,
         currency,
         episode_number,
-        min(slot_start) as episode_start,
-        arg_max_null(next_slot_start, slot_start) as episode_end,
-        max(slot_start) as last_locked_slot,
-        max(locked) as peak_locked,
-        arg_max(locked, slot_start) as last_locked,
-        count(*) as locked_slots
-    from plateaus
-    group by client_number, currency, episode_number
+        episode_start,
+        episode_end,
+        last_locked_slot,
+        peak_locked,
+        last_locked,
+        locked_slots,
+        longest_unchanged_slots
+    from derived_closed_episodes
+),
+
+current_lines as (
+    -- each client's currencies in its current tail row (derived_client_tail's newest)
+    select l.*
+    from derived_line_tail as l
+    semi join (
+        select client_number, max(slot_start) as slot_start
+        from derived_client_tail
+        group by client_number
+    ) as n on n.client_number = l.client_number and n.slot_start = l.tail_slot
+    where l.present
+),
+
+open as (
+    select
+        client_number,
+        currency,
+        episode_number,
+        episode_start,
+        null::timestamptz as episode_end,
+        slot_start as last_locked_slot,
+        episode_peak as peak_locked,
+        locked as last_locked,
+        episode_locked_slots as locked_slots,
+        episode_longest_plateau as longest_unchanged_slots
+    from current_lines
+    where locked <> 0
+),
+
+episodes as (
+    select * from closed
+    union all
+    select * from open
 ),
 
 final as (
     select
-        e.client_number,
-        e.currency,
-        e.episode_number,
-        e.episode_start,
-        e.episode_end,
-        e.episode_end is null as is_open,
-        (epoch(coalesce(e.episode_end, e.last_locked_slot)) - epoch(e.episode_start)) / 3600
+        client_number,
+        currency,
+        episode_number,
+        episode_start,
+        episode_end,
+        episode_end is null as is_open,
+        (epoch(coalesce(episode_end, last_locked_slot)) - epoch(episode_start)) / 3600
             as duration_hours,
-        e.last_locked_slot,
-        e.peak_locked,
-        e.last_locked,
-        e.locked_slots,
-        max(p.slots) as longest_unchanged_slots,
-        max(p.slots) > 24 as is_stuck
-    from episodes as e
-    join plateau_lengths as p using (client_number, currency, episode_number)
-    group by all
+        last_locked_slot,
+        peak_locked,
+        last_locked,
+        locked_slots,
+        longest_unchanged_slots,
+        longest_unchanged_slots > 24 as is_stuck
+    from episodes
 )
 
 select * from final;

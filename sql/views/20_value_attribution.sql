@@ -6,23 +6,12 @@
 -- The two effects are rounded to cents from the DOUBLE implied rates; the residual is exact
 -- DECIMAL arithmetic, so the three sum exactly to value_change. A currency that appears is all
 -- quantity at its new rate; one that vanishes is all quantity at its last rate.
+-- The effects are computed when the snapshot is written (derived_line_pairs).
 create or replace view value_attribution as
 with pairs as (
-    select
-        *,
-        coalesce(prev_rate, rate, 0) as rate_before,
-        coalesce(rate, prev_rate, 0) as rate_after
-    from balance_line_pairs
-),
-
-effects as (
-    select
-        *,
-        value_base - prev_value_base as value_change,
-        round((balance - prev_balance)::double * rate_before, 2)::decimal(38, 2)
-            as quantity_effect,
-        round(balance::double * (rate_after - rate_before), 2)::decimal(38, 2) as fx_effect
-    from pairs
+    select *
+    from derived_line_pairs
+    where prev_slot_start is not null
 ),
 
 final as (
@@ -38,11 +27,11 @@ final as (
         rate,
         prev_value_base,
         value_base,
-        value_change,
+        value_base - prev_value_base as value_change,
         quantity_effect,
         fx_effect,
-        (value_change - quantity_effect - fx_effect)::decimal(38, 2) as residual
-    from effects
+        residual
+    from pairs
 )
 
 select * from final;

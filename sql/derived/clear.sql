@@ -1,0 +1,2 @@
+-- Empty {table} before a rebuild.
+delete from {table};

@@ -1,0 +1,2 @@
+-- How many clients the refresh recomputes.
+select count(*) from derived_scope;

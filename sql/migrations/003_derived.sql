@@ -1,0 +1,4 @@
+-- The derived facts the views read (pipeline.store.derived): the tables of
+-- sql/ddl/004_derived.sql, included below rather than copied. They start empty; the first
+-- writer to open the upgraded database computes them from its history (ensure_derived).
+-- include: ddl/004_derived

@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 from backfill import backfill_from_simulator, hourly_slots
+from hypothesis import settings
 from pg import LakeFixture, Postgres, new_lake, session_postgres
 
 from pipeline.simulator import SEED_EXAMPLE_INSTANT
 from pipeline.store.lake import close_lakes
+
+# Property tests draw Hypothesis' default 100 examples; `uv run pytest --hypothesis-profile=deep`
+# draws 30 times as many (minutes, not part of the README's test command).
+settings.register_profile("deep", max_examples=3_000)
 
 # Two days of hourly history ending at the seed example's instant (inclusive).
 DEMO_HOURS = 48

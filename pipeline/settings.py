@@ -42,6 +42,8 @@ DAGSTER_HOME = "DAGSTER_HOME"
 # A shard's egress: the local address its requests leave from, or the proxy they go through.
 HYPER_SOURCE_ADDRESS = "HYPER_SOURCE_ADDRESS"
 HYPER_PROXY_URL = "HYPER_PROXY_URL"
+# The shards the Dagster schedule polls each tick, one run each: `SPEC[@EGRESS], …`.
+PIPELINE_SHARDS = "PIPELINE_SHARDS"
 
 DEFAULT_DB = "data/balances.duckdb"
 # A DuckLake whose catalog is in PostgreSQL: `ducklake:postgres:<libpq key=value conninfo>`.
@@ -112,6 +114,9 @@ class Settings:
     # send from, or an http(s) proxy URL; at most one, None: the host's default route.
     source_address: str | None = None
     proxy_url: str | None = None
+    # The shards the Dagster schedule emits one run for per tick (PIPELINE_SHARDS); empty: one
+    # run polls every client.
+    shards: tuple[ShardPlan, ...] = ()
 
     def __post_init__(self) -> None:
         if self.base_url is not None:
@@ -251,6 +256,7 @@ class Settings:
             pipeline_start=None if start is None else _parse_start(start),
             source_address=text(HYPER_SOURCE_ADDRESS),
             proxy_url=text(HYPER_PROXY_URL),
+            shards=parse_shard_plans(text(PIPELINE_SHARDS) or ""),
         )
 
 
@@ -329,6 +335,92 @@ def _check_url(url: str) -> str:
             "authenticates with the clients file and HYPER_ACCESS_TOKEN"
         )
     return url
+
+
+_PART = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def split_part(spec: str) -> tuple[int, int] | None:
+    """(K, N) of a hash shard `K/N`; None for a shard named in the clients file.
+
+    Raises:
+        ConfigurationError: K/N with K outside 1…N.
+    """
+    match = _PART.match(spec)
+    if match is None:
+        return None
+    part, parts = int(match.group(1)), int(match.group(2))
+    if not 1 <= part <= parts:
+        raise ConfigurationError(f"shard {spec}: K/N needs 1 <= K <= N (e.g. 1/4 … 4/4)")
+    return part, parts
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """One shard the schedule polls each tick: `K/N` or a clients-file shard name, and the
+    egress its HTTP session is bound to (a local IP address or an http(s) proxy; neither: the
+    host's default route)."""
+
+    spec: str
+    source_address: str | None = None
+    proxy_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.spec or any(c.isspace() for c in self.spec):
+            raise ConfigurationError(f"{PIPELINE_SHARDS}: {self.spec!r} is not a shard name or K/N")
+        split_part(self.spec)
+        try:
+            _check_egress(self.source_address, self.proxy_url)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{PIPELINE_SHARDS}, shard {self.spec}: {exc}") from None
+
+    @property
+    def egress(self) -> str:
+        """The run tag's value: runs with the same egress share its request budget."""
+        return self.source_address or self.proxy_url or "default"
+
+
+def parse_shard_plans(text: str) -> tuple[ShardPlan, ...]:
+    """`1/4@203.0.113.10, 2/4@http://proxy-b:3128, …` or `eu@10.0.0.5, us` (names of the
+    clients file's shard column); the egress after `@` is optional.
+
+    Raises:
+        ConfigurationError: a bad entry or egress; hash parts that do not cover 1/N … N/N
+            exactly once (clients would be missed or polled twice); names given twice; names
+            mixed with hash parts.
+    """
+    plans = []
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        spec, _, egress = entry.partition("@")
+        egress = egress.strip()
+        is_address = bool(egress) and "://" not in egress
+        plans.append(
+            ShardPlan(
+                spec.strip(),
+                source_address=egress if is_address else None,
+                proxy_url=egress if egress and not is_address else None,
+            )
+        )
+    parts = [split_part(p.spec) for p in plans]
+    specs = [p.spec for p in plans]
+    if len(set(specs)) != len(specs):
+        raise ConfigurationError(f"{PIPELINE_SHARDS}: a shard is listed twice ({text.strip()})")
+    hashed = [part for part in parts if part is not None]
+    if hashed and len(hashed) != len(plans):
+        raise ConfigurationError(
+            f"{PIPELINE_SHARDS}: use either K/N parts or shard names, not both (a client "
+            "could be in one of each)"
+        )
+    if hashed:
+        n = hashed[0][1]
+        if sorted(hashed) != [(k, n) for k in range(1, n + 1)]:
+            raise ConfigurationError(
+                f"{PIPELINE_SHARDS}: K/N parts must be 1/{n} … {n}/{n}, each once, so every "
+                "client is polled exactly once"
+            )
+    return tuple(plans)
 
 
 def _check_egress(source_address: str | None, proxy_url: str | None) -> None:

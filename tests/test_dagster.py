@@ -195,7 +195,9 @@ def test_the_schedule_polls_the_slot_in_progress() -> None:
     schedule = defs.resolve_schedule_def("poll_schedule")
     assert schedule.cron_schedule == "0 * * * *"
     tick = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+    with dg.build_schedule_context(
+        scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+    ) as context:
         request = next(iter(schedule.evaluate_tick(context).run_requests))
     assert request.partition_key == "2026-11-25-14:00"
 

@@ -19,6 +19,7 @@ from pipeline.rounds.ingest import ingest_range
 from pipeline.rounds.landing import Lander
 from pipeline.rounds.poll import PollSummary, poll_slots, round_verdict
 from pipeline.rounds.source import SourceProvider
+from pipeline.settings import ConfigurationError, ShardPlan
 from pipeline.store import Database
 from pipeline.store.sqlfiles import load_sql
 
@@ -28,6 +29,26 @@ LATE_TICK_GRACE = timedelta(minutes=5)
 
 # Rows per (slot, table) in a window.
 SlotCounts = Counter[tuple[datetime, str]]
+
+
+class RoundConfig(dg.Config):
+    """One shard's round (the schedule sets it when PIPELINE_SHARDS lists shards): `shard` is
+    `K/N` or a clients-file shard name; its egress is a local IP address or an http(s) proxy.
+    None: every client, over the configured egress."""
+
+    shard: str | None = None
+    source_address: str | None = None
+    proxy_url: str | None = None
+
+    def plan(self) -> ShardPlan | None:
+        if self.shard is None:
+            if self.source_address or self.proxy_url:
+                raise dg.Failure("fetch_round config: an egress needs its shard")
+            return None
+        try:
+            return ShardPlan(self.shard, self.source_address, self.proxy_url)
+        except ConfigurationError as exc:
+            raise dg.Failure(f"fetch_round config: {exc}") from None
 
 
 def check_live_slots(windows: list[tuple[datetime, datetime]], now: datetime) -> None:
@@ -120,6 +141,7 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
     )
     def fetch_round(
         context: dg.AssetExecutionContext,
+        config: RoundConfig,
         hyper: dg.ResourceParam[SourceProvider],
         store: StoreResource,
         progress: dg.ResourceParam[ProgressCallback],
@@ -152,7 +174,10 @@ def build_assets(partitions: dg.TimeWindowPartitionsDefinition) -> list[dg.Asset
         db = store.db()
         span = (windows[0][0], windows[-1][1])
         before = slot_counts(db, *span)
-        with hyper.open() as source:
+        shard = config.plan()
+        if shard is not None:
+            context.log.info(f"shard {shard.spec} over egress {shard.egress}")
+        with hyper.open(shard) as source:
             lander = Lander(
                 db, context.run.run_id, {c.client_number: c.label for c in source.credentials}
             )

@@ -21,6 +21,7 @@ from pipeline.defs.resources import (
     StoreResource,
     no_progress,
 )
+from pipeline.defs.schedules import poll_schedule
 from pipeline.rounds.source import SourceProvider
 from pipeline.settings import Settings
 
@@ -66,7 +67,7 @@ def build_definitions(
         asset_checks=[*slot_checks, *book_checks],
         jobs=[poll_job, book_job, replay_job, maintenance_job],
         schedules=[
-            dg.build_schedule_from_partitioned_job(poll_job, name="poll_schedule"),
+            poll_schedule(poll_job, partitions, settings.poll_cron, settings.shards),
             dg.ScheduleDefinition(
                 name="book_checks_schedule",
                 job=book_job,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import dagster as dg
 
+from pipeline.rounds.shards import parse_shard, select_shard
 from pipeline.rounds.source import Source, open_source
-from pipeline.settings import Settings, tokens_from_env
+from pipeline.settings import Settings, ShardPlan, tokens_from_env
 from pipeline.store import Database, Store
 
 # Settings that hold secrets (read at run time, never config) or belong to the store.
@@ -26,6 +27,7 @@ _NOT_HYPER_CONFIG = frozenset(
         "poll_cron",
         "dagster_home",
         "pipeline_start",
+        "shards",  # the schedule's: each run gets its shard as run config
     }
 )
 
@@ -83,8 +85,18 @@ class HyperResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self.base_url is None
 
     @contextmanager
-    def open(self) -> Iterator[Source]:
-        with open_source(self.settings()) as source:
+    def open(self, shard: ShardPlan | None = None) -> Iterator[Source]:
+        settings = self.settings()
+        if shard is not None:
+            # The shard's egress replaces the resource's (one session per shard run).
+            settings = replace(
+                settings, source_address=shard.source_address, proxy_url=shard.proxy_url
+            )
+        with open_source(settings) as source:
+            if shard is not None:
+                source = replace(
+                    source, credentials=select_shard(source.credentials, parse_shard(shard.spec))
+                )
             yield source
 
 
@@ -100,7 +112,9 @@ class OpenedSource:
         return self.source.is_simulator
 
     @contextmanager
-    def open(self) -> Iterator[Source]:
+    def open(self, shard: ShardPlan | None = None) -> Iterator[Source]:
+        if shard is not None:  # its clients and egress were chosen when it was opened
+            raise ValueError("an already open source cannot take a shard's run config")
         yield self.source
 
 

@@ -11,14 +11,11 @@ ignores the column and never changes with the file's order or the host, so N pro
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.hyper import Credential
-from pipeline.settings import ConfigurationError
-
-_PART = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+from pipeline.settings import ConfigurationError, split_part
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,9 @@ def parse_shard(text: str) -> Shard:
     Raises:
         ConfigurationError: an empty name, or K/N out of range.
     """
-    match = _PART.match(text)
-    if match:
-        part, parts = int(match.group(1)), int(match.group(2))
-        if not 1 <= part <= parts:
-            raise ConfigurationError(f"--shard {text}: K/N needs 1 <= K <= N (e.g. 1/4 … 4/4)")
-        return Shard(part=part, parts=parts)
+    part = split_part(text)
+    if part is not None:
+        return Shard(part=part[0], parts=part[1])
     name = text.strip()
     if not name:
         raise ConfigurationError("--shard needs a name from the clients file or K/N")

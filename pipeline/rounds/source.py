@@ -15,7 +15,7 @@ from pipeline.hyper.auth import TokenManager
 from pipeline.hyper.ratelimit import pacer_for
 from pipeline.hyper.redact import install_log_redaction, register_secrets
 from pipeline.hyper.retry import RetryPolicy
-from pipeline.settings import ConfigurationError, Settings
+from pipeline.settings import ConfigurationError, Settings, ShardPlan
 from pipeline.simulator import SimulatorConfig, SimulatorServer, demo_credentials
 
 
@@ -42,7 +42,9 @@ class SourceProvider(Protocol):
     @property
     def max_workers(self) -> int: ...
 
-    def open(self) -> AbstractContextManager[Source]: ...
+    def open(self, shard: ShardPlan | None = None) -> AbstractContextManager[Source]:
+        """The source; with `shard`, only its clients, over its egress."""
+        ...
 
 
 def simulator_config(settings: Settings) -> SimulatorConfig:

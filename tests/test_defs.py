@@ -25,6 +25,7 @@ VIEWS = [
     "locked_episodes",
     "locked_funds",
     "observed_snapshots",
+    "slot_completeness",
     "snapshot_reconciliation",
     "value_attribution",
 ]
@@ -39,6 +40,7 @@ BOOK_CHECKS = [
     "balance_lines:balance_lines_all_slots_pass",
     "balance_snapshots:balance_snapshots_all_slots_pass",
     "balance_snapshots:balance_snapshots_are_fresh",
+    "fetch_attempts:fetch_attempts_slots_complete",
 ]
 
 

@@ -90,6 +90,13 @@ BOOK_CHECKS: tuple[Check, ...] = (
         "The newest slot with a snapshot is no older than two schedule intervals.",
     ),
     Check(
+        "fetch_attempts_slots_complete",
+        "fetch_attempts",
+        WARN,
+        "Every slot of the last day asked every client polled in the day before it: no shard "
+        "missed its run (slot_completeness).",
+    ),
+    Check(
         "balance_snapshots_all_slots_pass",
         "balance_snapshots",
         ERROR,

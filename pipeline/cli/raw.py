@@ -79,7 +79,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         bar.append(tqdm(total=total, unit="answer", file=sys.stderr, disable=disable))
 
     try:
-        with open_store(db, lock_timeout_seconds=settings.lock_timeout_seconds) as store:
+        with open_store(
+            db,
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+            lake_data_path=settings.lake_data_path,
+        ) as store:
             summary = export_archive(
                 store,
                 args.out,
@@ -104,7 +108,11 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     db = settings.db_path
     reports = []
-    with open_store(db, lock_timeout_seconds=settings.lock_timeout_seconds) as store:
+    with open_store(
+        db,
+        lock_timeout_seconds=settings.lock_timeout_seconds,
+        lake_data_path=settings.lake_data_path,
+    ) as store:
         for path in args.files:
             report = import_archive(store, path)
             reports.append(report)
@@ -151,7 +159,11 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
     db = require_database(settings.db_path)
     with (
-        open_store(db, lock_timeout_seconds=settings.lock_timeout_seconds) as store,
+        open_store(
+            db,
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+            lake_data_path=settings.lake_data_path,
+        ) as store,
         tqdm(unit="batch", file=sys.stderr, disable=None) as bar,
     ):
 

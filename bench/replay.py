@@ -89,10 +89,10 @@ def timed_steps() -> dict[str, float]:
     for label, name in steps.items():
         step = getattr(replay_module, name)
 
-        def timed(*args: Any, _step: Any = step, _label: str = label) -> Any:
+        def timed(*args: Any, _step: Any = step, _label: str = label, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
-                return _step(*args)
+                return _step(*args, **kwargs)
             finally:
                 spent[_label] += time.perf_counter() - started
 

@@ -33,6 +33,8 @@ PIPELINE_READ_WAIT_SECONDS = "PIPELINE_READ_WAIT_SECONDS"
 PIPELINE_MAX_FAILED_SHARE = "PIPELINE_MAX_FAILED_SHARE"
 PIPELINE_DB = "PIPELINE_DB"
 PIPELINE_LAKE_DATA_PATH = "PIPELINE_LAKE_DATA_PATH"
+# An S3-compatible endpoint other than AWS (MinIO, R2, …) for an s3:// lake data path.
+PIPELINE_S3_ENDPOINT = "PIPELINE_S3_ENDPOINT"
 PIPELINE_POLL_CRON = "PIPELINE_POLL_CRON"
 PIPELINE_START = "PIPELINE_START"
 PIPELINE_SIMULATOR_SEED = "PIPELINE_SIMULATOR_SEED"
@@ -102,6 +104,9 @@ class Settings:
     # With a DuckLake PIPELINE_DB: the folder or `s3://…` prefix of its Parquet files. Needed to
     # create a lake; an existing lake's catalog remembers it.
     lake_data_path: str | None = None
+    # With an s3:// data path on another S3-compatible store: its endpoint URL (credentials come
+    # from the AWS credential chain: environment, ~/.aws, instance role; never from here).
+    s3_endpoint: str | None = None
     poll_cron: str = DEFAULT_POLL_CRON
     simulator_seed: int = 42
     simulator_base_currency: str = "ILS"
@@ -146,6 +151,8 @@ class Settings:
             )
         _check_cron(self.poll_cron)
         _check_egress(self.source_address, self.proxy_url)
+        if self.s3_endpoint is not None:
+            _check_endpoint(self.s3_endpoint)
         if lake_conninfo(str(self.db_path)) is None and self.lake_data_path is not None:
             raise ConfigurationError(
                 f"{PIPELINE_LAKE_DATA_PATH} is set but {PIPELINE_DB} is not a DuckLake URL "
@@ -249,6 +256,7 @@ class Settings:
             else number(PIPELINE_MAX_FAILED_SHARE, float, None),
             db_path=Path(db),
             lake_data_path=text(PIPELINE_LAKE_DATA_PATH),
+            s3_endpoint=text(PIPELINE_S3_ENDPOINT),
             poll_cron=text(PIPELINE_POLL_CRON) or DEFAULT_POLL_CRON,
             simulator_seed=int(number(PIPELINE_SIMULATOR_SEED, int, 42)),
             simulator_base_currency=(text(PIPELINE_SIMULATOR_BASE_CURRENCY) or "ILS").upper(),
@@ -421,6 +429,19 @@ def parse_shard_plans(text: str) -> tuple[ShardPlan, ...]:
                 "client is polled exactly once"
             )
     return tuple(plans)
+
+
+def _check_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigurationError(
+            f"{PIPELINE_S3_ENDPOINT}={_without_userinfo(endpoint)!r} must be http(s)://host[:port]"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"{PIPELINE_S3_ENDPOINT} must not carry credentials (they come from the AWS "
+            "credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role)"
+        )
 
 
 def _check_egress(source_address: str | None, proxy_url: str | None) -> None:

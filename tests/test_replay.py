@@ -160,12 +160,19 @@ def test_replay_keeps_to_the_selected_client_and_range(demo_db: Path) -> None:
 
 
 def test_small_batches_rebuild_the_same_history(demo_db: Path) -> None:
-    before = checksums(demo_db)
-    execute(demo_db, "delete from balance_lines")
-    execute(demo_db, "delete from balance_snapshots")
-    summary = run_replay(demo_db, batch_rows=1)
-    assert summary.batches == 48  # whole slots: one slot per batch
+    intervals = "select * from balance_intervals order by all"
+    before, intervals_before = checksums(demo_db), execute(demo_db, intervals)
+    # Eight slots in the middle of the history, rebuilt one slot per batch: each batch carries
+    # its derived state into the next, and the last one on into the later slots.
+    start = SEED_EXAMPLE_INSTANT - timedelta(hours=20)
+    gone = "slot_start >= ? and slot_start < ?"
+    bounds = [start, start + timedelta(hours=8)]
+    execute(demo_db, f"delete from balance_lines where {gone}", bounds)
+    execute(demo_db, f"delete from balance_snapshots where {gone}", bounds)
+    summary = run_replay(demo_db, Selection(*bounds), batch_rows=1)
+    assert summary.batches == 8  # whole slots: one slot per batch
     assert checksums(demo_db) == before
+    assert execute(demo_db, intervals) == intervals_before
 
 
 def test_batches_are_whole_contiguous_slots() -> None:

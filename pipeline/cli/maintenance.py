@@ -43,12 +43,8 @@ def _maintain(args: argparse.Namespace, settings: Settings) -> int:
     if args.keep_days is not None and args.keep_days < 0:
         print("pipeline maintain: --keep-days must be 0 or more", file=sys.stderr)
         return 2
-    db = Database(
-        require_database(settings.db_path),
-        lock_timeout_seconds=settings.lock_timeout_seconds,
-        read_wait_seconds=settings.read_wait_seconds,
-        lake_data_path=settings.lake_data_path,
-    )
+    require_database(settings.db_path)
+    db = Database.from_settings(settings)
 
     def on_period(period: Period) -> None:
         start, end = period

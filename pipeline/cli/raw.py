@@ -83,6 +83,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             db,
             lock_timeout_seconds=settings.lock_timeout_seconds,
             lake_data_path=settings.lake_data_path,
+            s3_endpoint=settings.s3_endpoint,
         ) as store:
             summary = export_archive(
                 store,
@@ -112,6 +113,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         db,
         lock_timeout_seconds=settings.lock_timeout_seconds,
         lake_data_path=settings.lake_data_path,
+        s3_endpoint=settings.s3_endpoint,
     ) as store:
         for path in args.files:
             report = import_archive(store, path)
@@ -163,6 +165,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
             db,
             lock_timeout_seconds=settings.lock_timeout_seconds,
             lake_data_path=settings.lake_data_path,
+            s3_endpoint=settings.s3_endpoint,
         ) as store,
         tqdm(unit="batch", file=sys.stderr, disable=None) as bar,
     ):

@@ -84,9 +84,7 @@ def run_poll_job(
     with run_lock(settings.db_path, timeout_seconds=settings.lock_timeout_seconds):
         # Create or upgrade the schema before Dagster starts, so a database this release cannot
         # write (a newer schema) is one line from the CLI, not a failed run.
-        with Database(
-            settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds
-        ).writer():
+        with Database.from_settings(settings).writer():
             pass
         provider = OpenedSource(source, settings.max_workers) if source is not None else None
         defs = build_definitions(settings, source=provider, progress=progress)

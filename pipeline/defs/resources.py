@@ -24,6 +24,7 @@ _NOT_HYPER_CONFIG = frozenset(
         "read_wait_seconds",
         "max_failed_share",
         "lake_data_path",
+        "s3_endpoint",
         "poll_cron",
         "dagster_home",
         "pipeline_start",
@@ -132,6 +133,8 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     max_failed_share: float | None = None
     # With a DuckLake `database`: where its Parquet files go (a folder or s3://…).
     lake_data_path: str | None = None
+    # With an s3:// data path on an S3-compatible store other than AWS: its endpoint URL.
+    s3_endpoint: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StoreResource:
@@ -141,6 +144,7 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             read_wait_seconds=settings.read_wait_seconds,
             max_failed_share=settings.max_failed_share,
             lake_data_path=settings.lake_data_path,
+            s3_endpoint=settings.s3_endpoint,
         )
 
     def db(self) -> Database:
@@ -149,6 +153,7 @@ class StoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             lock_timeout_seconds=self.lock_timeout_seconds,
             read_wait_seconds=self.read_wait_seconds,
             lake_data_path=self.lake_data_path,
+            s3_endpoint=self.s3_endpoint,
         )
 
     @contextmanager

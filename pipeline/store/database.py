@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_READ_WAIT_SECONDS
+from pipeline.settings import DEFAULT_LOCK_TIMEOUT_SECONDS, DEFAULT_READ_WAIT_SECONDS, Settings
 from pipeline.store.derived import ensure_derived
 from pipeline.store.lake import apply_lake_ddl, is_lake, lake_ddl, lake_for, open_lake
 from pipeline.store.lock import run_lock
@@ -91,6 +91,7 @@ def connect(
     wait_seconds: float = 0.0,
     on_wait: WaitCallback | None = None,
     lake_data_path: str | None = None,
+    s3_endpoint: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the store; writers get the DDL applied, everyone gets UTC timestamps.
 
@@ -107,7 +108,7 @@ def connect(
         SchemaTooNew: a newer release wrote the file (checked on every open: another process
             may have upgraded it since this one last looked).
     """
-    lake = lake_for(path, lake_data_path)
+    lake = lake_for(path, lake_data_path, s3_endpoint)
     if lake is not None:
         con = open_lake(lake, read_only=read_only, prepare=None if read_only else _apply_lake_ddl)
         configure(con)
@@ -205,6 +206,18 @@ class Database:
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
     read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS
     lake_data_path: str | None = None
+    s3_endpoint: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The store `settings` configure (PIPELINE_DB and its waits, lake data path, S3)."""
+        return cls(
+            Path(settings.db_path),
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+            read_wait_seconds=settings.read_wait_seconds,
+            lake_data_path=settings.lake_data_path,
+            s3_endpoint=settings.s3_endpoint,
+        )
 
     @property
     def is_lake(self) -> bool:
@@ -231,9 +244,14 @@ class Database:
         )
 
         wait = self.lock_timeout_seconds if wait_seconds is None else wait_seconds
-        lake = lake_for(self.path, self.lake_data_path)
+        lake = lake_for(self.path, self.lake_data_path, self.s3_endpoint)
         with self._run_lock():
-            con = connect(self.path, wait_seconds=wait, lake_data_path=self.lake_data_path)
+            con = connect(
+                self.path,
+                wait_seconds=wait,
+                lake_data_path=self.lake_data_path,
+                s3_endpoint=self.s3_endpoint,
+            )
             try:
                 # Shards ingesting one slot must take turns on a lake (no keys there).
                 yield Store(
@@ -254,6 +272,7 @@ class Database:
             wait_seconds=self.read_wait_seconds,
             on_wait=on_wait,
             lake_data_path=self.lake_data_path,
+            s3_endpoint=self.s3_endpoint,
         )
         try:
             yield con
@@ -267,10 +286,14 @@ def open_store(
     *,
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
     lake_data_path: str | None = None,
+    s3_endpoint: str | None = None,
 ) -> Iterator[Store]:
     """One write session on `path` (see `Database.writer`)."""
     db = Database(
-        Path(path), lock_timeout_seconds=lock_timeout_seconds, lake_data_path=lake_data_path
+        Path(path),
+        lock_timeout_seconds=lock_timeout_seconds,
+        lake_data_path=lake_data_path,
+        s3_endpoint=s3_endpoint,
     )
     with db.writer() as store:
         yield store

@@ -22,7 +22,7 @@ from filelock import FileLock
 
 # The extensions a DuckLake on PostgreSQL needs; httpfs adds s3:// data paths.
 LAKE_EXTENSIONS = ("ducklake", "postgres")
-OBJECT_STORE_EXTENSIONS = ("httpfs",)
+OBJECT_STORE_EXTENSIONS = ("httpfs", "aws")  # aws: the credential chain for S3 secrets
 _CACHE_PARTS = (".cache", "hyper-balance-history", "duckdb-extensions")
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import psycopg2
@@ -60,13 +61,18 @@ class Lake:
 
     conninfo: str
     data_path: str | None = None
+    # An S3-compatible endpoint (http(s)://host[:port]) for s3:// data; None: AWS, or the one
+    # a writer recorded in the catalog database.
+    s3_endpoint: str | None = None
 
     @property
     def url(self) -> str:
         return LAKE_URL_PREFIX + self.conninfo
 
 
-def lake_for(target: Path | str, data_path: str | None = None) -> Lake | None:
+def lake_for(
+    target: Path | str, data_path: str | None = None, s3_endpoint: str | None = None
+) -> Lake | None:
     """The lake a `PIPELINE_DB` value names, or None when it is a DuckDB file path.
 
     Raises:
@@ -78,7 +84,7 @@ def lake_for(target: Path | str, data_path: str | None = None) -> Lake | None:
     if data_path is not None and "://" not in data_path:
         # DuckLake records the path as given: a relative one would depend on the writer's cwd.
         data_path = str(Path(data_path).resolve())
-    return Lake(conninfo, data_path)
+    return Lake(conninfo, data_path, s3_endpoint)
 
 
 def is_lake(target: Path | str) -> bool:
@@ -199,6 +205,12 @@ def attach(
     options = ["read_only"] if read_only else []
     if lake.data_path is not None and not read_only:
         options.append(f"data_path {_literal(lake.data_path)}")
+        if "://" in lake.data_path:
+            # A new lake on object storage: reach it before the catalog records its path, and
+            # leave its endpoint where readers (which only know the URL) find it.
+            object_store(con, lake.s3_endpoint)
+            if lake.s3_endpoint is not None:
+                record_endpoint(lake)
     clause = f" ({', '.join(options)})" if options else ""
     try:
         # ATTACH takes no bound parameters: the URL and path go in as escaped literals.
@@ -209,7 +221,49 @@ def attach(
         f"select value from {alias}.options() where option_name = 'data_path'"
     ).fetchone()
     if row and "://" in str(row[0]):
-        load_extensions(con, OBJECT_STORE_EXTENSIONS)
+        object_store(con, lake.s3_endpoint or recorded_endpoint(lake))
+
+
+# The catalog database keeps the S3 endpoint a writer was configured with (not a secret), so
+# analysts' read-only attaches reach the same store without being told.
+_ENDPOINT_TABLE = "pipeline_object_store"
+
+
+def object_store(con: duckdb.DuckDBPyConnection, endpoint: str | None) -> None:
+    """Load httpfs and aws and give the instance an S3 secret from the AWS credential chain
+    (environment, ~/.aws, instance role): no key passes through this code or its settings."""
+    load_extensions(con, OBJECT_STORE_EXTENSIONS)
+    options = ["type s3", "provider credential_chain"]
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+        options += [
+            f"endpoint {_literal(host or '')}",
+            "url_style 'path'",  # what S3-compatible stores serve; AWS takes it too
+            f"use_ssl {'true' if parts.scheme == 'https' else 'false'}",
+        ]
+    con.execute(f"create or replace temporary secret pipeline_lake_s3 ({', '.join(options)})")
+
+
+def record_endpoint(lake: Lake) -> None:
+    with psycopg2.connect(lake.conninfo) as session, session.cursor() as cur:
+        cur.execute(f"create table if not exists {_ENDPOINT_TABLE} (endpoint text not null)")
+        cur.execute(f"delete from {_ENDPOINT_TABLE}")
+        cur.execute(f"insert into {_ENDPOINT_TABLE} values (%s)", (lake.s3_endpoint,))
+    session.close()
+
+
+def recorded_endpoint(lake: Lake) -> str | None:
+    with psycopg2.connect(lake.conninfo) as session, session.cursor() as cur:
+        cur.execute("select to_regclass(%s) is not null", (_ENDPOINT_TABLE,))
+        row = cur.fetchone()
+        found = None
+        if row and row[0]:
+            cur.execute(f"select endpoint from {_ENDPOINT_TABLE} limit 1")
+            stored = cur.fetchone()
+            found = stored[0] if stored else None
+    session.close()
+    return found
 
 
 def apply_lake_ddl(con: duckdb.DuckDBPyConnection, statements: list[str]) -> bool:

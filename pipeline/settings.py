@@ -348,7 +348,7 @@ def _check_url(url: str) -> str:
 _PART = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-def split_part(spec: str) -> tuple[int, int] | None:
+def split_part(spec: str, what: str = "shard") -> tuple[int, int] | None:
     """(K, N) of a hash shard `K/N`; None for a shard named in the clients file.
 
     Raises:
@@ -359,7 +359,7 @@ def split_part(spec: str) -> tuple[int, int] | None:
         return None
     part, parts = int(match.group(1)), int(match.group(2))
     if not 1 <= part <= parts:
-        raise ConfigurationError(f"shard {spec}: K/N needs 1 <= K <= N (e.g. 1/4 … 4/4)")
+        raise ConfigurationError(f"{what} {spec}: K/N needs 1 <= K <= N (e.g. 1/4 … 4/4)")
     return part, parts
 
 
@@ -376,7 +376,7 @@ class ShardPlan:
     def __post_init__(self) -> None:
         if not self.spec or any(c.isspace() for c in self.spec):
             raise ConfigurationError(f"{PIPELINE_SHARDS}: {self.spec!r} is not a shard name or K/N")
-        split_part(self.spec)
+        split_part(self.spec, f"{PIPELINE_SHARDS}: shard")
         try:
             _check_egress(self.source_address, self.proxy_url)
         except ConfigurationError as exc:

@@ -42,7 +42,7 @@ def parse_shard(text: str) -> Shard:
     Raises:
         ConfigurationError: an empty name, or K/N out of range.
     """
-    part = split_part(text)
+    part = split_part(text, "--shard")
     if part is not None:
         return Shard(part=part[0], parts=part[1])
     name = text.strip()

@@ -9,10 +9,10 @@ with slots as (
     select distinct slot_start from fetch_attempts
 ),
 
--- Each client's runs of sightings less than a day apart, as [first, last + 1 day): the slots
--- in which it is expected.
+-- Each client's runs of polled slots less than a day apart, as [first, last + 1 day): the
+-- slots in which it is expected. (From the attempts, which every file has.)
 sighted as (
-    select distinct client_number, seen_at from client_sightings
+    select distinct client_number, slot_start as seen_at from fetch_attempts
 ),
 
 gaps as (

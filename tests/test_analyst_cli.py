@@ -25,6 +25,7 @@ def db(demo_db_template: Path) -> str:
     return str(demo_db_template)
 
 
+@pytest.mark.slow
 def test_sql_answers_read_only_and_refuses_writes_in_one_line(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

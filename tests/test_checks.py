@@ -212,6 +212,7 @@ def _run_slot_checks(
     return {(e.check_name, e.partition): e for e in result.get_asset_check_evaluations()}
 
 
+@pytest.mark.slow
 def test_dagster_slot_checks_pass_a_clean_slot_and_fail_a_new_outlier(
     book: Book, tmp_path: Path
 ) -> None:
@@ -239,6 +240,7 @@ def test_dagster_slot_checks_pass_a_clean_slot_and_fail_a_new_outlier(
     ]
 
 
+@pytest.mark.slow
 def test_book_checks_run_in_their_own_job_and_are_logged(demo_db: Path) -> None:
     defs = build_definitions(Settings(db_path=demo_db))
     job = defs.resolve_job_def(BOOK_CHECKS_JOB)

@@ -33,6 +33,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
     assert main(["run"]) == 0
     first = counts(env)
@@ -122,6 +123,7 @@ def test_demo_passwords_never_reach_the_db_logs_dagster_storage_or_report(
             assert password.encode() not in data, f"a demo password leaked into {name}"
 
 
+@pytest.mark.slow
 def test_a_local_env_file_configures_the_cli_without_overriding_the_environment(
     env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

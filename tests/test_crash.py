@@ -116,6 +116,7 @@ def test_two_concurrent_runs_one_waits_and_nothing_is_duplicated(slow_instance) 
     assert any("nothing to poll (complete)" in out for out, _ in results)
 
 
+@pytest.mark.slow
 def test_a_run_that_cannot_get_the_lock_fails_with_one_clear_line(
     slow_instance, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,6 +41,7 @@ def materialize(settings: Settings, *, partition_key: str | None = None, tags=No
         )
 
 
+@pytest.mark.slow
 def test_materializing_a_slot_lands_the_seed_example(tmp_path: Path) -> None:
     db = tmp_path / "b.duckdb"
     result = materialize(Settings(db_path=db), partition_key=SEED_KEY)
@@ -83,6 +84,7 @@ def test_a_multi_day_range_backfills_in_a_single_run(tmp_path: Path) -> None:
     assert slots == (2 * 24 + 1,)
 
 
+@pytest.mark.slow
 def test_each_partition_of_a_multi_slot_run_describes_its_own_slot(tmp_path: Path) -> None:
     db = tmp_path / "b.duckdb"
     middle = (SEED_EXAMPLE_INSTANT - timedelta(hours=1)).strftime(PARTITION_FMT)
@@ -121,6 +123,7 @@ def test_each_partition_of_a_multi_slot_run_describes_its_own_slot(tmp_path: Pat
     ).fetchone() == (lines,)
 
 
+@pytest.mark.slow
 def test_a_usd_instance_lands_usd_as_base_currency(tmp_path: Path) -> None:
     db = tmp_path / "b.duckdb"
     settings = Settings(db_path=db, simulator_base_currency="USD")
@@ -148,6 +151,7 @@ def write_clients(path: Path, rows: list[tuple[int, str]]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_one_failing_client_does_not_stop_the_others(tmp_path: Path, live_simulator) -> None:
     creds = demo_credentials(SimulatorConfig())[:4]
     rows = [(c.client_number, c.api_password) for c in creds]

@@ -34,6 +34,7 @@ def _pipeline(monkeypatch: pytest.MonkeyPatch, db: str, data: str | None, *argv:
     assert main(list(argv)) == 0
 
 
+@pytest.mark.slow
 def test_one_archive_imported_and_replayed_gives_the_same_history_on_both_engines(
     demo_db_template: Path,
     lake: LakeFixture,

@@ -85,6 +85,7 @@ def test_a_web_server_that_is_not_hyper_fails_the_round(
     assert count(live_env, "select count(*) from fetch_attempts") == 5
 
 
+@pytest.mark.slow
 def test_some_failures_among_successes_stay_a_success_unless_a_share_is_set(
     live_env: Path, server: SimulatorServer, tmp_path: Path, monkeypatch, capsys
 ) -> None:
@@ -253,6 +254,7 @@ def table_counts(db: Path) -> dict[str, int]:
         con.close()
 
 
+@pytest.mark.slow
 def test_an_overflowing_body_rejects_only_itself_live_and_from_an_archive(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

@@ -116,6 +116,7 @@ def plan() -> FaultPlan:
     )
 
 
+@pytest.mark.slow
 def test_200_clients_with_20_percent_faults_end_recorded_and_rerun_adds_nothing(
     plan: FaultPlan, tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_lake_on_s3_is_written_and_read_like_a_folder_one(
     lake: LakeFixture, s3: str, demo_db_template: Path, tmp_path: Path
 ) -> None:

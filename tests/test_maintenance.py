@@ -65,6 +65,7 @@ def test_maintain_clusters_closed_days_by_client_and_changes_no_view(
     assert summary.compacted == [] and not summary.lake_tidied
 
 
+@pytest.mark.slow
 def test_maintain_on_a_lake_compacts_merges_and_expires(
     lake: LakeFixture, demo_db_template: Path
 ) -> None:

@@ -420,6 +420,7 @@ def test_both_routes_agree_on_any_body(bodies: list[str], clients: list[int]) ->
     both_routes(raw_frame(bodies, [500601 + c for c in clients[: len(bodies)]]))
 
 
+@pytest.mark.slow
 def test_the_property_generator_reaches_the_fast_route() -> None:
     # Guards the property above from testing only the strict parser against itself: collect
     # what the body strategy draws, then count how many bodies the fast route takes.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Context, Decimal
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -74,6 +75,7 @@ def raw_frame(bodies: list[str]) -> pl.DataFrame:
     )
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(envelopes())
 def test_any_valid_response_normalizes_to_exactly_its_numbers(envelope) -> None:
@@ -108,6 +110,7 @@ def test_any_valid_response_normalizes_to_exactly_its_numbers(envelope) -> None:
         max_size=5,
     )
 )
+@pytest.mark.slow
 def test_arbitrary_text_never_raises_and_every_row_is_accounted_for(bodies: list[str]) -> None:
     bodies = [b.encode("utf-8", "replace").decode("utf-8") for b in bodies]
     batch = normalize_raw(raw_frame(bodies))
@@ -147,6 +150,7 @@ def edge_bodies(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
     return body, [(b, k) for b, _, k in amounts]
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(st.lists(edge_bodies(), min_size=1, max_size=5))
 def test_money_at_the_decimal_edges_never_fails_the_batch(

@@ -106,6 +106,7 @@ def test_replay_puts_back_missing_rows_and_removes_rows_raw_does_not_hold(demo_d
     assert checksums(demo_db) == before
 
 
+@pytest.mark.slow
 def test_a_normalization_change_updates_only_the_rows_it_affects(
     demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,6 +160,7 @@ def test_replay_keeps_to_the_selected_client_and_range(demo_db: Path) -> None:
     assert checksums(demo_db) == before
 
 
+@pytest.mark.slow
 def test_small_batches_rebuild_the_same_history(demo_db: Path) -> None:
     intervals = "select * from balance_intervals order by all"
     before, intervals_before = checksums(demo_db), execute(demo_db, intervals)
@@ -203,6 +205,7 @@ def add_raw(db: Path, observed_delta: timedelta, body: str) -> str:
     return raw_id
 
 
+@pytest.mark.slow
 def test_the_same_body_wins_a_slot_as_in_ingest(demo_db: Path, tmp_path: Path) -> None:
     body = (
         '{"ResponseCode": 0, "Data": [{"Currency": "ILS", "Balance": 1.00, '

@@ -83,6 +83,7 @@ def page(demo_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> st
     return build_report(demo_db_template, out).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_report_is_self_contained(page: str) -> None:
     parser = _Tags()
     parser.feed(page)
@@ -186,6 +187,7 @@ def test_report_command_renders_the_selected_clients_and_period(
     assert "(24 slots)" in page
 
 
+@pytest.mark.slow
 def test_report_of_a_single_slot_says_there_is_not_enough_history(tmp_path: Path) -> None:
     db = tmp_path / "one.duckdb"
     backfill_from_simulator(db, hourly_slots(SEED_EXAMPLE_INSTANT, 1))

@@ -69,6 +69,7 @@ def test_the_schedule_emits_one_tagged_configured_run_per_shard_per_tick() -> No
         assert dg.validate_run_config(job, request.run_config)
 
 
+@pytest.mark.slow
 def test_each_shard_run_polls_its_clients_over_its_egress_and_together_every_client_once(
     tmp_path: Path,
 ) -> None:

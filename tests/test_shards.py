@@ -93,6 +93,7 @@ def _per_client_snapshots(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
     return dict(rows)
 
 
+@pytest.mark.slow
 def test_a_full_round_lands_in_a_lake_once_and_a_re_run_adds_nothing(lake: LakeFixture) -> None:
     config = SimulatorConfig(n_extra_clients=40)
     credentials = _simulator_credentials(config)

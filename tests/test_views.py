@@ -347,6 +347,7 @@ def test_every_view_returns_rows_on_the_demo_history(demo_db: Path) -> None:
     assert transitions >= 1
 
 
+@pytest.mark.slow
 def test_slot_completeness_shows_a_shard_that_missed_its_run(book: Book) -> None:
     # Clients 1, 2 and 3 polled (by shards) in slot 0; in slot 1 client 3's shard did not
     # run, in slot 2 only client 1's did; client 3 was last polled over a day before slot 30,

@@ -216,6 +216,7 @@ def book(tmp_path: Path) -> Book:
     book.con.close()
 
 
+@pytest.mark.slow
 def test_views_match_their_window_definitions_when_written_in_slot_order(book: Book) -> None:
     history = RandomBook(seed=1)
     history.write(book, sorted(history.events, key=lambda e: (e[0], e[1])), flush_every=25)
@@ -234,6 +235,7 @@ def test_views_match_their_window_definitions_whatever_the_write_order(
     assert_views_match_reference(book.con)
 
 
+@pytest.mark.slow
 def test_refreshing_again_or_rebuilding_changes_no_derived_row(book: Book) -> None:
     history = RandomBook(seed=5, clients=2, hours=30)
     order = list(history.events)
@@ -248,6 +250,7 @@ def test_refreshing_again_or_rebuilding_changes_no_derived_row(book: Book) -> No
     assert _derived_rows(con) == before
 
 
+@pytest.mark.slow
 def test_a_replay_in_batches_leaves_every_derived_row_as_it_was(book: Book) -> None:
     history = RandomBook(seed=9, clients=2, hours=30)
     history.write(book, sorted(history.events, key=lambda e: (e[0], e[1])), flush_every=15)
@@ -286,6 +289,7 @@ def test_a_replaced_snapshot_in_the_past_renumbers_the_later_intervals(book: Boo
     assert_views_match_reference(con)
 
 
+@pytest.mark.slow
 def test_a_snapshot_removed_in_the_past_rejoins_its_neighbours(book: Book) -> None:
     history = RandomBook(seed=6, clients=2, hours=26)
     history.write(book, sorted(history.events, key=lambda e: (e[0], e[1])), flush_every=0)
@@ -319,6 +323,7 @@ def test_compacted_periods_keep_every_view_and_later_writes_continue(book: Book)
     assert_views_match_reference(book.con)
 
 
+@pytest.mark.slow
 def test_a_file_without_derived_rows_is_readable_and_migrated(tmp_path: Path) -> None:
     written = tmp_path / "written.duckdb"
     book = Book.create(written)

@@ -69,7 +69,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from pipeline.archive import export_archive
-    from pipeline.store import open_store, require_database
+    from pipeline.store import Database, require_database
 
     db = require_database(settings.db_path)
     bar: list[tqdm] = []
@@ -79,12 +79,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         bar.append(tqdm(total=total, unit="answer", file=sys.stderr, disable=disable))
 
     try:
-        with open_store(
-            db,
-            lock_timeout_seconds=settings.lock_timeout_seconds,
-            lake_data_path=settings.lake_data_path,
-            s3_endpoint=settings.s3_endpoint,
-        ) as store:
+        with Database.from_settings(settings).writer() as store:
             summary = export_archive(
                 store,
                 args.out,
@@ -105,16 +100,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.archive import import_archive
-    from pipeline.store import open_store
+    from pipeline.store import Database
 
     db = settings.db_path
     reports = []
-    with open_store(
-        db,
-        lock_timeout_seconds=settings.lock_timeout_seconds,
-        lake_data_path=settings.lake_data_path,
-        s3_endpoint=settings.s3_endpoint,
-    ) as store:
+    with Database.from_settings(settings).writer() as store:
         for path in args.files:
             report = import_archive(store, path)
             reports.append(report)
@@ -157,16 +147,11 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from pipeline.rounds.replay import replay
-    from pipeline.store import open_store, require_database
+    from pipeline.store import Database, require_database
 
     db = require_database(settings.db_path)
     with (
-        open_store(
-            db,
-            lock_timeout_seconds=settings.lock_timeout_seconds,
-            lake_data_path=settings.lake_data_path,
-            s3_endpoint=settings.s3_endpoint,
-        ) as store,
+        Database.from_settings(settings).writer() as store,
         tqdm(unit="batch", file=sys.stderr, disable=None) as bar,
     ):
 

@@ -85,13 +85,18 @@ def test_an_outlier_rate_warns_with_the_line(book: Book) -> None:
 
 
 def test_duplicate_keys_fail(book: Book) -> None:
+    assert _outcome(book, "balance_snapshots_have_unique_keys").passed
     book.con.execute(
         "insert into balance_lines select * from balance_lines where client_number = 2"
     )
-    # balance_snapshots has a primary key: a duplicate cannot even be written there
     lines = _outcome(book, "balance_lines_have_unique_keys")
     assert (lines.passed, lines.offending_rows, lines.sample[0]["copies"]) == (False, 1, 2)
-    assert _outcome(book, "balance_snapshots_have_unique_keys").passed
+    # No index refuses a duplicate snapshot (sql/ddl/001_tables.sql): the check must find it.
+    book.con.execute(
+        "insert into balance_snapshots select * from balance_snapshots where client_number = 2"
+    )
+    snapshots = _outcome(book, "balance_snapshots_have_unique_keys")
+    assert (snapshots.passed, snapshots.offending_rows) == (False, 1)
 
 
 def test_freshness_allows_two_schedule_intervals(book: Book) -> None:

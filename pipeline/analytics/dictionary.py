@@ -28,6 +28,7 @@ _CREATE_VIEW = re.compile(r"^create or replace view (\w+)", re.IGNORECASE)
 # A column line with a trailing comment: `    name  type ...,  -- meaning` (the `--` after a space,
 # so a default such as 'utf-8' is not taken for one).
 _COLUMN = re.compile(r"^\s+(\w+)\s+.*?\s--\s?(.+)$")
+_KEY = "key: "
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Relation:
     comment: list[str]  # the comment lines above its create statement, without "-- "
     column_comments: dict[str, str]
     source: str  # the SQL file, e.g. sql/ddl/001_tables.sql
+    key: str | None = None  # a `-- key: a, b` line: the columns its writers keep unique
 
 
 def _comment_text(line: str) -> str:
@@ -47,6 +49,7 @@ def parse_sql(name: str) -> list[Relation]:
     """The tables or views one SQL file creates, with the comments that document them."""
     relations: list[Relation] = []
     pending: list[str] = []  # the comment block directly above the current line
+    key: str | None = None  # its `-- key:` line
     current: Relation | None = None
     for line in load_sql(name).splitlines():
         stripped = line.strip()
@@ -57,14 +60,18 @@ def parse_sql(name: str) -> list[Relation]:
                 current.column_comments[match.group(1)] = match.group(2).strip()
             continue
         if stripped.startswith("--"):
-            pending.append(_comment_text(line))
+            text = _comment_text(line)
+            if text.startswith(_KEY):
+                key = text.removeprefix(_KEY).strip()
+            else:
+                pending.append(text)
             continue
         if match := _CREATE_TABLE.match(stripped):
-            current = Relation(match.group(1), "table", pending, {}, f"sql/{name}.sql")
+            current = Relation(match.group(1), "table", pending, {}, f"sql/{name}.sql", key)
             relations.append(current)
         elif match := _CREATE_VIEW.match(stripped):
             relations.append(Relation(match.group(1), "view", pending, {}, f"sql/{name}.sql"))
-        pending = []  # a blank or code line ends a comment block
+        pending, key = [], None  # a blank or code line ends a comment block
     return relations
 
 
@@ -91,6 +98,8 @@ def _grain(con: duckdb.DuckDBPyConnection, relation: Relation) -> str:
     ).fetchall()
     if keys:
         return f"One row per ({', '.join(keys[0][0])}): the primary key."
+    if relation.key:
+        return f"One row per ({relation.key}): a key its writers keep unique (no index)."
     return ""
 
 

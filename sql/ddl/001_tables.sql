@@ -1,10 +1,16 @@
 -- The data contract. Idempotent: safe to apply on every connection that writes.
 -- All timestamps are instants (TIMESTAMPTZ); the pipeline's sessions use TimeZone 'UTC'.
+-- No PRIMARY KEY on the history tables: each `-- key:` below is kept unique by the statement
+-- that writes the table (an anti-join, under the run lock of a file or the ingest lock of a
+-- lake); the book's checks verify the keys of snapshots and lines. An ART index would be loaded and rewritten whole by
+-- every write session's checkpoint: measured 0.4-0.6 CPU-s per session at 360,000 rows,
+-- growing with history (a year of a 10,000-client book holds 88M), for a one-row append.
 
 -- raw_responses: every body received, byte-exact, landed before it is parsed. Never the
 -- request: it holds the client's password.
+-- key: raw_id
 create table if not exists raw_responses (
-    raw_id          varchar primary key,     -- sha256 of client, slot, observed_at and body
+    raw_id          varchar not null,        -- sha256 of client, slot, observed_at and body
     client_number   bigint not null,         -- the client the body answers for
     slot_start      timestamptz not null,    -- the poll slot (UTC start of its schedule window)
     observed_at     timestamptz not null,    -- when the answer arrived
@@ -17,6 +23,7 @@ create table if not exists raw_responses (
 
 -- fetch_attempts: every HTTP attempt, success or not; a client's final outcome in a run and
 -- slot is its last attempt.
+-- key: run_id, slot_start, client_number, attempt
 create table if not exists fetch_attempts (
     run_id          varchar not null,        -- the run (Dagster run id, or the CLI's) that made it
     slot_start      timestamptz not null,    -- the poll slot
@@ -28,12 +35,12 @@ create table if not exists fetch_attempts (
     response_code   integer,                 -- the envelope's ResponseCode, when there was one
     outcome         varchar not null,        -- ok or restricted (a snapshot was kept), else a failure word
     error           varchar,                 -- human-readable, never a secret
-    raw_id          varchar,                 -- NULL when no body arrived
-    primary key (run_id, slot_start, client_number, attempt)
+    raw_id          varchar                  -- NULL when no body arrived
 );
 
 -- balance_snapshots: one successful poll of a client in a slot (ResponseCode 0, or 1 for a
 -- restrictive account status), the balance envelope without its lines.
+-- key: client_number, slot_start
 create table if not exists balance_snapshots (
     client_number           bigint not null,       -- the client's number at the broker
     slot_start              timestamptz not null,  -- the poll slot
@@ -50,13 +57,12 @@ create table if not exists balance_snapshots (
     total_floating_balance  decimal(38, 2),        -- the reported total value (TotalFloatingBalance)
     line_count              integer not null,      -- lines in the answer's Data
     is_restricted           boolean not null,      -- ResponseCode 1: a restrictive account status
-    raw_id                  varchar not null,      -- the raw body it was parsed from
-    primary key (client_number, slot_start)
+    raw_id                  varchar not null       -- the raw body it was parsed from
 );
 
 -- balance_lines: one currency of a snapshot, one row per (client_number, slot_start, currency).
--- No primary key here: lines are only ever written together with their snapshot (whose key
--- guards them), and an ART index over tens of millions of lines costs memory for nothing.
+-- Lines are only ever written together with their snapshot (whose key guards them).
+-- key: client_number, slot_start, currency
 create table if not exists balance_lines (
     client_number   bigint not null,         -- the client's number at the broker
     slot_start      timestamptz not null,    -- the poll slot

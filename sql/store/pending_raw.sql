@@ -11,5 +11,7 @@ where r.slot_start >= $from
       from balance_snapshots as s
       where s.client_number = r.client_number
         and s.slot_start = r.slot_start
+        and s.slot_start >= $from
+        and s.slot_start < $to
   )
 order by r.client_number, r.slot_start, r.observed_at, r.raw_id;

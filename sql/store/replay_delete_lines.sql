@@ -4,4 +4,7 @@ using replay_line_changes as c
 where l.client_number = c.client_number
   and l.slot_start = c.slot_start
   and l.currency = c.currency
-  and c.change in ('deleted', 'updated');
+  and c.change in ('deleted', 'updated')
+  -- the batch's slots only: the scan then skips every other slot's rows (zone maps)
+  and l.slot_start between (select min(slot_start) from replay_line_changes)
+                         and (select max(slot_start) from replay_line_changes);

@@ -3,4 +3,7 @@ delete from balance_snapshots as s
 using replay_snapshot_changes as c
 where s.client_number = c.client_number
   and s.slot_start = c.slot_start
-  and c.change in ('deleted', 'updated');
+  and c.change in ('deleted', 'updated')
+  -- the batch's slots only: the scan then skips every other slot's rows (zone maps)
+  and s.slot_start between (select min(slot_start) from replay_snapshot_changes)
+                         and (select max(slot_start) from replay_snapshot_changes);

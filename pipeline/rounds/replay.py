@@ -73,19 +73,27 @@ def replay(
     summary = ReplaySummary()
     batches = list(slot_batches(replay_plan(store, selection), selection, batch_rows))
     carried = False
-    for number, batch in enumerate(batches, start=1):
-        raw = replay_candidates(store, batch)
-        rebuilt = normalize_raw(raw)
-        counts = apply_replay(store, batch, rebuilt, carried=carried, last=number == len(batches))
-        carried = carried or bool(counts)
-        for key, count in counts.items():
-            summary.changes[key] += count
-        summary.batches += 1
-        summary.raw_read += raw.height
-        summary.rejected += rebuilt.rejected.height
-        summary.snapshots += rebuilt.snapshots.height
-        summary.lines += rebuilt.lines.height
-        if on_batch is not None:
-            on_batch(number, len(batches), batch)
+    with store.deferred_checkpoints():
+        for number, batch in enumerate(batches, start=1):
+            carried = _replay_batch(store, batch, number, len(batches), carried, summary)
+            if on_batch is not None:
+                on_batch(number, len(batches), batch)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     return summary
+
+
+def _replay_batch(
+    store: Store, batch: Selection, number: int, count: int, carried: bool, summary: ReplaySummary
+) -> bool:
+    """Rebuild one batch, add its counts to `summary`; return whether the state runs on."""
+    raw = replay_candidates(store, batch)
+    rebuilt = normalize_raw(raw)
+    counts = apply_replay(store, batch, rebuilt, carried=carried, last=number == count)
+    for key, changed in counts.items():
+        summary.changes[key] += changed
+    summary.batches += 1
+    summary.raw_read += raw.height
+    summary.rejected += rebuilt.rejected.height
+    summary.snapshots += rebuilt.snapshots.height
+    summary.lines += rebuilt.lines.height
+    return carried or bool(counts)

@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 # milliseconds), then up to half a second.
 _FIRST_BACKOFF_SECONDS = 0.02
 _MAX_BACKOFF_SECONDS = 0.5
+# DuckDB's buffer pool for a pipeline writer on a file (DuckDB's default is 80 % of RAM). A
+# replay or a long ingest reads the whole history through its session, and the pool kept what
+# it read: a full replay of 1M responses peaked at 1.47 GB, at 825 MB with this cap (DuckDB
+# evicts clean blocks, and spills what a query needs beyond it to a .tmp folder). Analysts'
+# read-only connections keep DuckDB's default: a big question may need the memory.
+WRITER_MEMORY_LIMIT = "512MB"
 # Files whose DDL this process has applied, by (path, inode): views and tables are created once
 # per process and file, not on every short write transaction.
 _PREPARED: set[tuple[str, int]] = set()
@@ -121,6 +127,8 @@ def connect(
     con = _open_waiting(path, read_only=read_only, wait_seconds=wait_seconds, on_wait=on_wait)
     try:
         configure(con)
+        if not read_only:
+            con.execute(f"set memory_limit = '{WRITER_MEMORY_LIMIT}'")  # a constant, not input
         _check_schema(con, path, read_only=read_only)
     except BaseException:
         con.close()

@@ -193,6 +193,22 @@ class Store:
         self.con = con
         self.ingest_lock = ingest_lock or nullcontext
 
+    @contextmanager
+    def deferred_checkpoints(self) -> Iterator[None]:
+        """Commits inside write the WAL only; the session's close checkpoints once.
+
+        DuckDB checkpoints at a commit that leaves its WAL over 16 MB, and each checkpoint
+        rewrites every row group the WAL touched: a long session of many large commits (a
+        replay) paid that again and again. Measured on a replay of 4 days (273k lines): 26.9
+        CPU-s with a checkpoint per commit, 17.0 with one at the end. For sessions that hold
+        the file anyway; every commit stays durable in the WAL. No effect on a lake (no WAL).
+        """
+        self.con.execute("set checkpoint_threshold = '1TB'")
+        try:
+            yield
+        finally:
+            self.con.execute("reset checkpoint_threshold")
+
     def _run(self, name: str, params: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
         # Every statement goes through here, by file name: one place to trace or interrupt.
         return self.con.execute(load_sql(name), params or {})

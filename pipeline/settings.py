@@ -168,7 +168,19 @@ class Settings:
     @property
     def effective_token_state_file(self) -> Path:
         """Where a refreshed token pair is kept: beside the database, never inside it."""
-        return self.token_state_file or self.db_path.parent / TOKEN_STATE_FILE_NAME
+        return self.token_state_file or self.local_folder / TOKEN_STATE_FILE_NAME
+
+    @property
+    def local_folder(self) -> Path:
+        """Where local state goes beside the store (token pair, Dagster instance, report): the
+        database file's folder. A lake's URL is a connection string, not a path: beside its
+        local data folder then, or the working directory when its data is on object storage."""
+        if not str(self.db_path).startswith(LAKE_URL_PREFIX):
+            return self.db_path.parent
+        data = self.lake_data_path
+        if data is None or "://" in data:
+            return Path()
+        return Path(data).parent
 
     @property
     def effective_rate_limit(self) -> float:

@@ -201,7 +201,7 @@ def _demo(settings: Settings, *, days: float, until: datetime | None, report: bo
         from pipeline.analytics.report import build_report
 
         print("rendering the report...", file=sys.stderr)
-        page = build_report(settings.db_path, settings.db_path.parent / "report")
+        page = build_report(settings.db_path, settings.local_folder / "report")
         print(f"  report:      {page.resolve()}")
     total = (datetime.now(UTC) - started).total_seconds()
     print(f"demo finished in {total:.1f} s")

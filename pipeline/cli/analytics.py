@@ -171,7 +171,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         scope = ReportScope(start=args.start, end=args.end, clients=clients)
         page = build_report(
             db_path,
-            args.out or db_path.parent / "report",
+            args.out or settings.local_folder / "report",
             scope=scope,
             wait_seconds=settings.read_wait_seconds,
             on_wait=_say_waiting,

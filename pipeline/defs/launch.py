@@ -30,7 +30,7 @@ INSTANCE_FOLDER = ".dagster"
 
 def instance_home(settings: Settings) -> Path:
     """Where the CLI's runs are kept: DAGSTER_HOME, else `.dagster/` beside the database."""
-    return settings.dagster_home or settings.db_path.parent / INSTANCE_FOLDER
+    return settings.dagster_home or settings.local_folder / INSTANCE_FOLDER
 
 
 @contextmanager

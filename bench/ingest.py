@@ -7,8 +7,9 @@ the target number of lines), and times, each in its own process on its own copy 
 - project:      the same steps in one session with larger batches, timed step by step:
                 `Store.pending_raw` -> `normalize_raw` (fast route, strict referee) ->
                 `Store.append_snapshots`;
-- ingest_range: `pipeline.rounds.ingest.ingest_range` as shipped (streamed batches of 20k
-                rows, a short write session to read and another to append each batch);
+- ingest_range: `pipeline.rounds.ingest.ingest_range` as shipped (streamed batches of
+                INGEST_BATCH_ROWS bodies, a short write session to read and another to
+                append each batch, DuckDB's buffer pool capped for writers);
 - from_json:    the issue's reference: DuckDB's DECIMAL-typed from_json in plain SQL writing
                 both tables (bench/sql/from_json_*.sql: no validation, base currency assumed);
                 exact on DuckDB 2.0, NOT on the pinned 1.5.5 (it reads through a double);

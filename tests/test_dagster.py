@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,10 @@ from pipeline.simulator import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+# This environment's `dg`, as `uv run dg` would find it, without uv's sync check (≈ 1.5 s);
+# VIRTUAL_ENV names the project's environment, as `uv run` sets it, or dg warns of a mismatch.
+DG = Path(sys.executable).with_name("dg")
+DG_ENV = {**os.environ, "VIRTUAL_ENV": sys.prefix}
 SEED_KEY = SEED_EXAMPLE_INSTANT.strftime(PARTITION_FMT)
 
 
@@ -210,8 +216,9 @@ def test_the_schedule_polls_the_slot_in_progress() -> None:
 @pytest.mark.slow
 def test_dg_check_defs_passes() -> None:
     result = subprocess.run(
-        ["uv", "run", "dg", "check", "defs"],
+        [str(DG), "check", "defs"],
         cwd=ROOT,
+        env=DG_ENV,
         capture_output=True,
         text=True,
         timeout=180,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,11 +26,35 @@ DEMO_HOURS = 48
 DEMO_START: datetime = SEED_EXAMPLE_INSTANT - timedelta(hours=DEMO_HOURS - 1)
 
 
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `lock` (one process of the session at a time)."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A DuckDB file holding 48 hourly slots of the simulator's demo book (built once)."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    backfill_from_simulator(path, hourly_slots(DEMO_START, DEMO_HOURS))
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A DuckDB file holding 48 hourly slots of the simulator's demo book (built once).
+
+    Once per session, not once per xdist worker (≈ 5 CPU-s each): the workers' temp folders
+    share a parent, where the first worker to get there builds it and the others wait for it.
+    Tests only read it (they copy it through `demo_db` to write), and DuckDB lets readers in
+    from any number of processes.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    path = shared / "demo" / "demo.duckdb"
+    with _exclusive(shared / "demo.lock"):
+        if not (shared / "demo" / "built").exists():
+            path.parent.mkdir(exist_ok=True)
+            backfill_from_simulator(path, hourly_slots(DEMO_START, DEMO_HOURS))
+            (shared / "demo" / "built").touch()
     return path
 
 
@@ -55,3 +81,4 @@ def lake(
     yield new_lake(postgres, tmp_path, request.node.name)
     # Cached lake instances hold catalog connections: close them before the next test's.
     close_lakes()
+

@@ -82,3 +82,35 @@ def lake(
     # Cached lake instances hold catalog connections: close them before the next test's.
     close_lakes()
 
+
+# The tests that take longest on their own (tens of seconds of wall clock each: processes,
+# paced rounds, kernels), longest first. They start first, so that with `--dist worksteal`
+# (pyproject addopts) the two workers share out everything else and end together, instead of
+# one worker starting a 100-second test when the other is nearly done.
+LONGEST_FIRST = (
+    "tests/test_shards.py::test_four_shards_poll_one_simulator_into_one_lake_while_an_analyst_reads",
+    "tests/test_concurrency.py::",
+    "tests/test_crash.py::",
+    "tests/test_cli.py::test_demo_passwords_never_reach_the_db_logs_dagster_storage_or_report",
+    "tests/test_secrets.py::",
+    "tests/test_normalize.py::test_values_summing_past_decimal_38_2_reject_that_body_alone",
+    "tests/test_engines_agree.py::",
+    "tests/test_notebooks.py::",
+    "tests/test_dagster.py::test_dg_check_defs_passes",
+    "tests/test_graph.py::test_dg_list_defs_shows_the_pinned_graph",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first, then the rest of the slow tests, then the fast ones (each in file order).
+
+    Every xdist worker sorts the same collection the same way, as xdist requires.
+    """
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        for position, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return 0, position
+        return (1 if item.get_closest_marker("slow") else 2), 0
+
+    items.sort(key=rank)  # stable: file order within each rank

@@ -76,7 +76,8 @@ def test_materializing_a_slot_lands_the_seed_example(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_multi_day_range_backfills_in_a_single_run(tmp_path: Path) -> None:
     db = tmp_path / "b.duckdb"
-    first = (SEED_EXAMPLE_INSTANT - timedelta(days=2)).strftime(PARTITION_FMT)
+    # A day and an hour: 25 slots across two UTC days (noon to noon).
+    first = (SEED_EXAMPLE_INSTANT - timedelta(days=1)).strftime(PARTITION_FMT)
     result = materialize(
         Settings(db_path=db),
         tags={
@@ -86,8 +87,11 @@ def test_a_multi_day_range_backfills_in_a_single_run(tmp_path: Path) -> None:
     )
     assert result.success
     con = duckdb.connect(str(db), read_only=True)
-    slots = con.execute("select count(distinct slot_start) from balance_snapshots").fetchone()
-    assert slots == (2 * 24 + 1,)
+    slots = con.execute(
+        "select count(distinct slot_start), count(distinct timezone('UTC', slot_start)::date)"
+        " from balance_snapshots"
+    ).fetchone()
+    assert slots == (24 + 1, 2)
 
 
 @pytest.mark.slow

@@ -258,7 +258,7 @@ class _Analyst:
     shard writers; a reader process per read cost 3-4 CPU-s each and proved nothing more.
     """
 
-    PAUSE_SECONDS = 1.0  # between reads, as a person would (a read is ≈ 0.4 CPU-s)
+    PAUSE_SECONDS = 2.0  # between reads, as a person would (a read is ≈ 0.4 CPU-s)
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from backfill import backfill_from_simulator, hourly_slots
 from hypothesis import settings
 from pg import LakeFixture, Postgres, new_lake, session_postgres
 
 from pipeline.simulator import SEED_EXAMPLE_INSTANT
-from pipeline.store.lake import close_lakes
+
+# backfill (the rounds, polars) and pipeline.store.lake (DuckDB) are imported by the fixtures
+# that use them: the xdist controller loads this file too, before any worker starts (≈ 1 s).
 
 # Property tests draw Hypothesis' default 100 examples; `uv run pytest --hypothesis-profile=deep`
 # draws 30 times as many (minutes, not part of the README's test command).
@@ -49,6 +50,8 @@ def demo_db_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         shared = shared.parent
+    from backfill import backfill_from_simulator, hourly_slots
+
     path = shared / "demo" / "demo.duckdb"
     with _exclusive(shared / "demo.lock"):
         if not (shared / "demo" / "built").exists():
@@ -78,6 +81,8 @@ def lake(
     postgres: Postgres, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[LakeFixture]:
     """A DuckLake of the test's own: a new catalog database and a data folder in tmp_path."""
+    from pipeline.store.lake import close_lakes
+
     yield new_lake(postgres, tmp_path, request.node.name)
     # Cached lake instances hold catalog connections: close them before the next test's.
     close_lakes()

@@ -46,14 +46,15 @@ def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
 
 @pytest.mark.slow
 def test_demo_twice_leaves_identical_row_counts_and_prints_a_summary(env: Path, capsys) -> None:
-    assert main(["demo", "--days", "0.5", "--until", UNTIL, "--no-report"]) == 0
+    # Six hourly slots: enough to see every slot land once and the second demo add nothing.
+    assert main(["demo", "--days", "0.25", "--until", UNTIL, "--no-report"]) == 0
     out = capsys.readouterr().out
     for label in ("clients:", "snapshots:", "lines:", "currencies:", "time range:", "database:"):
         assert label in out
     assert str(env.resolve()) in out
     first = counts(env)
-    assert first["balance_snapshots"] == 12 * len(demo_credentials(SimulatorConfig()))
-    assert main(["demo", "--days", "0.5", "--until", UNTIL, "--no-report"]) == 0
+    assert first["balance_snapshots"] == 6 * len(demo_credentials(SimulatorConfig()))
+    assert main(["demo", "--days", "0.25", "--until", UNTIL, "--no-report"]) == 0
     assert counts(env) == first
 
 

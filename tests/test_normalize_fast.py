@@ -414,6 +414,7 @@ ANY_BODIES = st.lists(
 CLIENTS = st.lists(st.integers(0, 2), min_size=6, max_size=6)
 
 
+@pytest.mark.slow  # 100 examples through both routes: ≈ 9 CPU-s
 @PROPERTY_SETTINGS
 @given(ANY_BODIES, CLIENTS)
 def test_both_routes_agree_on_any_body(bodies: list[str], clients: list[int]) -> None:

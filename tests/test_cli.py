@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clock import within_one_slot
 
 from pipeline.cli import main
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, demo_credentials
@@ -35,6 +36,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.slow
 def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
+    within_one_slot(60)
     assert main(["run"]) == 0
     first = counts(env)
     assert first["balance_snapshots"] == len(demo_credentials(SimulatorConfig())) - 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from clock import within_one_slot
 
 from pipeline.simulator import SimulatorConfig, SimulatorServer, write_credentials_csv
 from pipeline.simulator.faults import FaultPlan
@@ -141,6 +142,7 @@ def test_a_writer_waits_for_a_reader_holding_the_file_then_completes(
 ) -> None:
     _, env, db = paced
     env = {**env, "HYPER_RATE_LIMIT_PER_MINUTE": "0"}
+    within_one_slot(180)
     first = pipeline(env, "run")
     assert first.wait(timeout=120) == 0, first.communicate()[1]
     before = snapshot_counts(db)

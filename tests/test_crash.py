@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from clock import within_one_slot
 
 from pipeline.cli import main
 from pipeline.simulator import SimulatorConfig, SimulatorServer, write_credentials_csv
@@ -80,6 +81,7 @@ def assert_complete_without_duplicates(db: Path) -> None:
 def test_sigkill_mid_round_leaves_a_usable_file_and_rerun_completes(slow_instance) -> None:
     server, env = slow_instance
     db = Path(env["PIPELINE_DB"])
+    within_one_slot(180)
     run = start_run(env)
     deadline = time.monotonic() + 60
     while balance_requests(server) < 80 and time.monotonic() < deadline:
@@ -107,6 +109,7 @@ def test_sigkill_mid_round_leaves_a_usable_file_and_rerun_completes(slow_instanc
 @pytest.mark.slow
 def test_two_concurrent_runs_one_waits_and_nothing_is_duplicated(slow_instance) -> None:
     server, env = slow_instance
+    within_one_slot(180)
     runs = [start_run(env), start_run(env)]
     results = [run.communicate(timeout=180) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], results

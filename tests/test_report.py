@@ -10,8 +10,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from analytics_data import Book
 from backfill import backfill_from_simulator, hourly_slots
 from conftest import DEMO_HOURS, DEMO_START
+from pg import LakeFixture
 
 from pipeline.analytics.charts import label_rows
 from pipeline.analytics.report import build_report
@@ -19,6 +21,7 @@ from pipeline.analytics.report_data import ReportError, ReportScope, collect, pa
 from pipeline.analytics.report_format import Column, number, rate, table
 from pipeline.cli import main
 from pipeline.simulator import SEED_EXAMPLE_INSTANT
+from pipeline.store import connect
 
 
 def test_numbers_keep_every_decimal_with_thousands_separators() -> None:
@@ -201,8 +204,6 @@ def test_report_of_a_single_slot_says_there_is_not_enough_history(tmp_path: Path
 
 
 def test_report_of_an_empty_database_renders_every_section(tmp_path: Path) -> None:
-    from pipeline.store import connect
-
     db = tmp_path / "empty.duckdb"
     connect(db).close()
     page = build_report(db, tmp_path).read_text(encoding="utf-8")
@@ -213,3 +214,19 @@ def test_report_of_an_empty_database_renders_every_section(tmp_path: Path) -> No
 def test_report_command_refuses_a_missing_database(tmp_path: Path, capsys) -> None:
     assert main(["report", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path)]) == 2
     assert "run `pipeline demo` first" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_command_reads_a_lake(lake: LakeFixture, tmp_path: Path, capsys) -> None:
+    con = connect(lake.url, lake_data_path=str(lake.data_path))
+    book = Book(con)
+    for hour in range(3):
+        book.snapshot(7, hour, {"BTC": ("2", str(400_000 + hour), "1.5")})
+        book.snapshot(8, hour, {"USD": ("10", "36.50", "10")})
+    book.refresh()
+    con.close()
+    # The lake's URL is no file: the command must not send the user to `pipeline demo`.
+    assert main(["report", "--db", lake.url, "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"report: {(tmp_path / 'report.html').resolve()}\n"
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'data-client="7"' in page and "(3 slots)" in page

@@ -155,9 +155,10 @@ def _write(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.analytics.report import build_report
     from pipeline.analytics.report_data import ReportError, ReportScope, parse_client
+    from pipeline.store.lake import is_lake
 
     db_path = settings.db_path
-    if not db_path.exists():
+    if not is_lake(db_path) and not db_path.exists():  # a lake's URL is no path to look at
         print(
             f"pipeline report: {db_path} does not exist; run `pipeline demo` first", file=sys.stderr
         )

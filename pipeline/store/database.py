@@ -39,7 +39,7 @@ _FIRST_BACKOFF_SECONDS = 0.02
 _MAX_BACKOFF_SECONDS = 0.5
 # DuckDB's buffer pool for a pipeline writer on a file (DuckDB's default is 80 % of RAM). A
 # replay or a long ingest reads the whole history through its session, and the pool kept what
-# it read: a full replay of 1M responses peaked at 1.47 GB, at 825 MB with this cap (DuckDB
+# it read: a full replay of 1M responses peaked at 1.47 GB, at 872 MB with this cap (DuckDB
 # evicts clean blocks, and spills what a query needs beyond it to a .tmp folder). Analysts'
 # read-only connections keep DuckDB's default: a big question may need the memory.
 WRITER_MEMORY_LIMIT = "512MB"

@@ -19,8 +19,8 @@ from pipeline.store.history import Selection, raw_slot_counts, slot_batches
 # largely per table touched, so fewer, larger batches are cheaper: 1M stored responses (1.02M
 # lines) took 80.9 s at 20,000 and 44.5 s at 60,000 on a busy machine; 30.3 s and 797 MB peak
 # RSS on an idle one (bench/ingest.py; the writer's memory cap is in store/database.py). An
-# append session then holds the file for seconds,
-# well inside a reader's wait (PIPELINE_READ_WAIT_SECONDS, 30 s by default).
+# append session then holds the file for seconds, well inside a reader's wait
+# (PIPELINE_READ_WAIT_SECONDS, 30 s by default).
 INGEST_BATCH_ROWS = 60_000
 
 

@@ -99,6 +99,33 @@ def test_duplicate_keys_fail(book: Book) -> None:
     assert (snapshots.passed, snapshots.offending_rows) == (False, 1)
 
 
+def test_a_raw_answer_or_an_attempt_stored_twice_fails_its_checks(book: Book) -> None:
+    # No index refuses either (sql/ddl/001_tables.sql): the checks must find what slips by.
+    raw = """
+        insert into raw_responses (raw_id, client_number, slot_start, observed_at, http_status,
+                                   body)
+        values ('r1', 1, $slot, $slot, 200, '{}')
+    """
+    book.con.execute(raw, {"slot": slot(0)})
+    assert _outcome(book, "raw_responses_have_unique_ids").passed
+    assert _outcome(book, "fetch_attempts_have_unique_keys").passed
+    book.con.execute(raw, {"slot": slot(0)})
+    book.con.execute(
+        "insert into fetch_attempts select * from fetch_attempts where client_number = 3"
+    )
+    ids = _outcome(book, "raw_responses_have_unique_ids")
+    assert (ids.passed, ids.offending_rows, ids.sample[0]["copies"]) == (False, 1, 2)
+    attempts = _outcome(book, "fetch_attempts_have_unique_keys")
+    assert (attempts.passed, attempts.offending_rows, attempts.sample[0]["client_number"]) == (
+        False,
+        1,
+        3,
+    )
+    # The book checks find them too (an import or a replay is never checked by a poll).
+    assert not _outcome(book, "raw_responses_all_slots_pass").passed
+    assert not _outcome(book, "fetch_attempts_all_slots_pass").passed
+
+
 def test_freshness_allows_two_schedule_intervals(book: Book) -> None:
     assert _outcome(book, "balance_snapshots_are_fresh", now=slot(2)).passed
     stale = _outcome(book, "balance_snapshots_are_fresh", now=slot(2) + timedelta(seconds=1))

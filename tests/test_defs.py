@@ -35,12 +35,16 @@ SLOT_CHECKS = [
     "balance_lines:balance_lines_implied_rates_agree",
     "balance_snapshots:balance_snapshots_have_unique_keys",
     "balance_snapshots:balance_snapshots_reconcile_to_lines",
+    "fetch_attempts:fetch_attempts_have_unique_keys",
+    "raw_responses:raw_responses_have_unique_ids",
 ]
 BOOK_CHECKS = [
     "balance_lines:balance_lines_all_slots_pass",
     "balance_snapshots:balance_snapshots_all_slots_pass",
     "balance_snapshots:balance_snapshots_are_fresh",
+    "fetch_attempts:fetch_attempts_all_slots_pass",
     "fetch_attempts:fetch_attempts_slots_complete",
+    "raw_responses:raw_responses_all_slots_pass",
 ]
 
 

@@ -51,6 +51,18 @@ class Check:
 
 SLOT_CHECKS: tuple[Check, ...] = (
     Check(
+        "raw_responses_have_unique_ids",
+        "raw_responses",
+        ERROR,
+        "No answer is stored twice (raw_id, a content hash, is unique).",
+    ),
+    Check(
+        "fetch_attempts_have_unique_keys",
+        "fetch_attempts",
+        ERROR,
+        "No two attempts share (run_id, slot_start, client_number, attempt).",
+    ),
+    Check(
         "balance_snapshots_reconcile_to_lines",
         "balance_snapshots",
         ERROR,
@@ -83,6 +95,20 @@ SLOT_CHECKS: tuple[Check, ...] = (
 )
 
 BOOK_CHECKS: tuple[Check, ...] = (
+    Check(
+        "raw_responses_all_slots_pass",
+        "raw_responses",
+        ERROR,
+        "Every slot in the book passes the raw answers' slot checks, imported ones too.",
+        covers=("raw_responses_have_unique_ids",),
+    ),
+    Check(
+        "fetch_attempts_all_slots_pass",
+        "fetch_attempts",
+        ERROR,
+        "Every slot in the book passes the attempts' slot checks, imported ones too.",
+        covers=("fetch_attempts_have_unique_keys",),
+    ),
     Check(
         "balance_snapshots_are_fresh",
         "balance_snapshots",

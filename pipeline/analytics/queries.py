@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from pipeline.store.sqlfiles import load_sql, sql_names
-from pipeline.store.store import arrow_frame
+from pipeline.store.store import query_frame
 
 _PARAM = re.compile(r"^--\s*param:\s*(\w+)\s+(\w+)(?:\s*=\s*(\S+))?\s*(.*)$")
 
@@ -156,4 +156,4 @@ def run_query(
 
 def run_bound(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     """Run a named query with values already bound (see `bind`)."""
-    return arrow_frame(con.sql(load_query(name).sql, params=params).to_arrow_table())
+    return query_frame(con, load_query(name).sql, params)

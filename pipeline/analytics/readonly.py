@@ -20,7 +20,7 @@ from pipeline.store import connect
 from pipeline.store.database import WaitCallback
 from pipeline.store.derived import prepare_readonly
 from pipeline.store.sqlfiles import load_sql, sql_names
-from pipeline.store.store import arrow_frame
+from pipeline.store.store import query_frame
 
 _CREATE_VIEW = "create or replace view "
 
@@ -68,6 +68,6 @@ class Reader:
         """Run `sql` (values bound as `$name`) and return the result as a polars frame."""
         con = open_readonly(self.path, wait_seconds=self.wait_seconds)
         try:
-            return arrow_frame(con.sql(sql, params=params or None).to_arrow_table())
+            return query_frame(con, sql, params)
         finally:
             con.close()

@@ -22,7 +22,7 @@ from pipeline.settings import DEFAULT_READ_WAIT_SECONDS
 from pipeline.store.database import WaitCallback
 from pipeline.store.derived import derive_temporary
 from pipeline.store.sqlfiles import load_sql
-from pipeline.store.store import arrow_frame
+from pipeline.store.store import query_frame
 
 # The tables the period cuts (each has slot_start); `clients` and the raw bodies are not needed.
 SCOPED_TABLES = ("balance_snapshots", "balance_lines", "fetch_attempts")
@@ -116,7 +116,7 @@ def reading(
 
 def frame(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl.DataFrame:
     """Run `sql/report/<name>.sql` with bound parameters; the rows as a polars frame."""
-    return arrow_frame(con.sql(load_sql(f"report/{name}"), params=params or None).to_arrow_table())
+    return query_frame(con, load_sql(f"report/{name}"), params)
 
 
 def choose_clients(known: pl.DataFrame, requested: tuple[int, ...]) -> list[int]:

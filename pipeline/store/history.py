@@ -57,8 +57,9 @@ def slot_batches(
 
 def stream_raw(store: Store, batch: Selection, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """One batch's answers in archive order, `batch_rows` at a time."""
-    query = store.con.sql(load_sql("store/raw_export"), params=batch.params())
-    yield from query.to_arrow_reader(batch_rows)
+    # execute, not a relation with bound parameters: see store.query_frame.
+    reader = store.con.execute(load_sql("store/raw_export"), batch.params())
+    yield from reader.to_arrow_reader(batch_rows)
 
 
 def insert_raw(store: Store, raw: pl.DataFrame) -> int:

@@ -62,6 +62,18 @@ def arrow_frame(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] | None = None
+) -> pl.DataFrame:
+    """Run one query with bound `$name` values; its rows as a polars frame (through Arrow).
+
+    `con.execute(...)`, not `con.sql(..., params=...)`: on DuckDB 1.5.5 a relation with bound
+    parameters hands its rows to Arrow 6-7 times slower (360,000 stored bodies: 3.7 s against
+    0.5 s), and a query without parameters gains nothing from being a relation here.
+    """
+    return arrow_frame(con.execute(sql, dict(params or {})).to_arrow_table())
+
+
 def raw_id_for(client_number: int, slot_start: datetime, observed_at: datetime, body: str) -> str:
     """A content hash: the same answer imported or landed twice gets the same id."""
     digest = hashlib.sha256()
@@ -278,7 +290,7 @@ class Store:
 
     def frame(self, name: str, params: dict[str, object] | None = None) -> pl.DataFrame:
         """Run a query file and return its result as a polars frame (through Arrow)."""
-        return arrow_frame(self.con.sql(load_sql(name), params=params or {}).to_arrow_table())
+        return query_frame(self.con, load_sql(name), params)
 
     def append_snapshots(
         self, batch: NormalizedBatch, slot_from: datetime, slot_to: datetime
@@ -301,7 +313,10 @@ class Store:
             if not batch.snapshots.is_empty():
                 self._run("store/stage_fresh_snapshots")
                 snapshots = self._count("store/insert_snapshots")
-                lines = self._count("store/insert_lines")
+                every_one = snapshots == batch.snapshots.height  # the usual case
+                lines = self._count(
+                    "store/insert_lines" if every_one else "store/insert_fresh_lines"
+                )
                 self._run("store/touch_clients")
             refresh_derived(self.con, slot_from, slot_to)
         return snapshots, lines

@@ -22,6 +22,7 @@ from pipeline.store.derived import (
     compact_range,
     compaction_periods,
     rebuild_derived,
+    refresh_attempt_facts,
     refresh_derived,
 )
 from pipeline.store.sqlfiles import load_sql, sql_names
@@ -248,6 +249,34 @@ def test_refreshing_again_or_rebuilding_changes_no_derived_row(book: Book) -> No
     assert _derived_rows(con) == before
     rebuild_derived(con, batch_snapshots=7)
     assert _derived_rows(con) == before
+
+
+def test_attempts_alone_refresh_their_own_facts_and_a_complete_range_writes_nothing(
+    book: Book,
+) -> None:
+    history = RandomBook(seed=5, clients=2, hours=30)
+    history.write(book, list(history.events), flush_every=20)
+    con = book.con
+    before = _derived_rows(con)
+    # Nothing landed since the last refresh: nothing to rewrite (a re-run of complete slots).
+    assert refresh_attempt_facts(con, slot(0), slot(40)) is False
+    assert _derived_rows(con) == before
+    # Attempts landed without a refresh, as Store.land writes them: a round in which every
+    # client failed, and another attempt at a slot that already has a snapshot.
+    observed = con.execute("select min(slot_start) from balance_snapshots").fetchone()[0]
+    for hour, client in ((35, 1), (35, 2), ((observed - slot(0)).total_seconds() / 3600, 1)):
+        con.execute(
+            "insert into fetch_attempts values ('later', $slot, $client, 7, $slot, 1.0, 503,"
+            " null, 'http_error', '503', null)",
+            {"slot": slot(hour), "client": client},
+        )
+    assert refresh_attempt_facts(con, slot(0), slot(40)) is True
+    after = _derived_rows(con)
+    assert after != before
+    assert [row for row in after["derived_polled_slots"] if row[0] == slot(35)] == [(slot(35),)]
+    rebuild_derived(con, batch_snapshots=7)
+    assert _derived_rows(con) == after
+    assert refresh_attempt_facts(con, slot(0), slot(40)) is False
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import pyarrow as pa
 from pipeline.hyper.models import Exchange
 from pipeline.normalize import NormalizedBatch
 from pipeline.normalize.outcomes import Classified
-from pipeline.store.derived import refresh_derived
+from pipeline.store.derived import refresh_attempt_facts, refresh_derived
 from pipeline.store.sqlfiles import load_sql
 
 # The PostgreSQL advisory lock (in a lake's catalog database) that snapshot appends take, one at
@@ -300,7 +300,8 @@ class Store:
 
         The batch's snapshots must lie in the range; the range is refreshed even when the batch
         is empty, since its slots' attempts (a round where every client failed) feed coverage
-        and fetch health.
+        and fetch health. When nothing new was stored, that is all that can be behind, and a
+        re-run of complete slots writes nothing (derived.refresh_attempt_facts).
 
         Returns:
             (snapshots inserted, lines inserted).
@@ -318,7 +319,10 @@ class Store:
                     "store/insert_lines" if every_one else "store/insert_fresh_lines"
                 )
                 self._run("store/touch_clients")
-            refresh_derived(self.con, slot_from, slot_to)
+            if snapshots:
+                refresh_derived(self.con, slot_from, slot_to)
+            else:  # nothing stored: only the facts of the range's attempts can be behind
+                refresh_attempt_facts(self.con, slot_from, slot_to)
         return snapshots, lines
 
     def round_outcomes(self, run_id: str, slot_from: datetime, slot_to: datetime) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 
 import polars as pl
@@ -17,9 +18,11 @@ from pipeline.normalize import (
     REJECTED_SCHEMA,
     SNAPSHOT_SCHEMA,
     InvalidResponse,
+    fit,
     normalize_raw,
     parse_envelope,
 )
+from pipeline.normalize.schema import PARSED_LINE_SCHEMA, PARSED_SNAPSHOT_SCHEMA
 from tests.seed_example import SEED_OUTPUT, seed_body
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_7287e33cf4822302.txt"
@@ -498,15 +501,11 @@ def test_a_failure_in_the_batch_step_is_narrowed_to_its_body(
     assert "\n" not in batch.rejected["error"][0]
 
 
-def currency_code(index: int) -> str:
-    """Distinct 1-5 character currency codes (base 36)."""
-    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    code = ""
-    while True:
-        index, digit = divmod(index, 36)
-        code = digits[digit] + code
-        if index == 0:
-            return code
+def currency_codes(count: int) -> list[str]:
+    """`count` distinct currency codes of 1-5 characters (0-9, A-Z), shortest first."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    codes = ("".join(c) for n in range(1, 6) for c in itertools.product(alphabet, repeat=n))
+    return list(itertools.islice(codes, count))
 
 
 @pytest.mark.slow
@@ -514,7 +513,9 @@ def test_values_summing_past_decimal_38_2_reject_that_body_alone() -> None:
     # Every value fits DECIMAL(38,2) (at most 30 integer digits), but a body needs a million
     # lines of them before their sum (reconciliation) passes 10^36: that is what this builds.
     value = "999999999999999999999999999999.99"
-    items = [line(currency_code(i), "1", value, "1") for i in range(1_000_001)]
+    codes = currency_codes(1_000_001)
+    assert len(set(codes)) == len(codes) == 1_000_001
+    items = [line(code, "1", value, "1") for code in codes]
     huge = envelope(items)
     batch = normalize_raw(raw_frame(seed_body(), huge))
     assert batch.snapshots["client_number"].to_list() == [500608]
@@ -525,3 +526,44 @@ def test_values_summing_past_decimal_38_2_reject_that_body_alone() -> None:
     fits = normalize_raw(raw_frame(envelope(items[:-2])))
     assert fits.rejected.is_empty()
     assert fits.lines.height == 999_999
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["summed_in_polars", "one_by_one"])
+def test_sums_at_the_decimal_38_2_edge_are_judged_to_the_cent(
+    one_by_one: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Frames as parsing leaves them, with values up to DECIMAL(38,2)'s 36 integer digits: a
+    # float cannot tell 10^36 from 10^36 - 0.01, the verdict must.
+    if one_by_one:  # the path for bodies too long for an Int128 sum of whole units
+        monkeypatch.setattr(fit, "_INT128_SAFE_LINES", 0)
+    exact = Context(prec=80)  # the default context would round these to 28 digits
+    half, cent = Decimal(5 * 10**35), Decimal("0.01")
+    just_under = exact.subtract(half, cent)
+    bodies = {  # _row: (values of its lines, reported total)
+        0: ([half, just_under], None),  # 10^36 - 0.01: fits
+        1: ([half, half], None),  # 10^36: does not
+        2: ([-half, exact.minus(just_under)], None),  # -(10^36 - 0.01): fits
+        3: ([just_under], -half),  # total minus sum: -(10^36 - 0.01): fits
+        4: ([half], -half),  # total minus sum: -10^36: does not
+        5: ([half, Decimal("0.99"), Decimal("-0.99"), just_under], None),  # fits
+    }
+    lines = pl.DataFrame(
+        [
+            (row, f"C{i}", Decimal(1), value, Decimal(1))
+            for row, (values, _) in bodies.items()
+            for i, value in enumerate(values)
+        ],
+        schema=PARSED_LINE_SCHEMA,
+        orient="row",
+    )
+    snapshots = pl.DataFrame(
+        [(row, 0, None, 1, None, 1, None, 1, "ILS", total, len(values))
+         for row, (values, total) in bodies.items()],
+        schema=PARSED_SNAPSHOT_SCHEMA,
+        orient="row",
+    )  # fmt: skip
+    verdicts = fit.overflowing(snapshots, lines)
+    assert dict(verdicts.iter_rows()) == {
+        1: "the lines' Value_ILS sum does not fit DECIMAL(38,2)",
+        4: "Total_Floating_Balance_ILS minus the lines' sum does not fit DECIMAL(38,2)",
+    }

@@ -18,7 +18,7 @@ from decimal import Context, Decimal
 import polars as pl
 
 from pipeline.normalize.parse import ParsedEnvelope
-from pipeline.normalize.schema import PARSED_REJECT_SCHEMA, ROW
+from pipeline.normalize.schema import PARSED_REJECT_SCHEMA, ROW, VALUE
 
 # Every operation goes through this context (or copy_abs): the default one keeps 28 digits and
 # would round 38-digit amounts, even inside abs().
@@ -26,6 +26,9 @@ _EXACT = Context(prec=80)
 BALANCE_LIMIT = Decimal(10) ** 30  # DECIMAL(38,8) holds |x| < 10^30
 VALUE_LIMIT = Decimal(10) ** 36  # DECIMAL(38,2) holds |x| < 10^36
 _MARGIN = 0.99
+# Lines per body below which an Int128 sum of whole units (each < 10^30) cannot wrap: 2^127 is
+# about 1.7 * 10^38.
+_INT128_SAFE_LINES = 10**8
 
 
 def _f(name: str) -> pl.Expr:
@@ -55,6 +58,20 @@ def _locked_overflows(lines: pl.DataFrame) -> list[tuple[int, str]]:
     ]
 
 
+def _cents(amount: Decimal) -> int:
+    """An amount of at most 2 decimals in cents, exactly (Decimal's default context would
+    round past 28 digits)."""
+    return int(_EXACT.scaleb(amount, 2))
+
+
+def _exact_cents(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A DECIMAL(38,2) amount as whole units (Int128) and the cents left (-99..99, Int64):
+    value * 100 == units * 100 + cents exactly, and both sum without a float or a rounding."""
+    units = value.cast(pl.Int128)  # truncates toward zero; |units| < 10^30 (parse.py)
+    cents = ((value - units.cast(VALUE)) * 100).cast(pl.Int64)
+    return units, cents
+
+
 def _sum_overflows(snapshots: pl.DataFrame, lines: pl.DataFrame) -> list[tuple[int, str]]:
     total = _f("total_floating_balance")
     bound = lines.select(_f("value_base").sum()).item() + (
@@ -62,22 +79,31 @@ def _sum_overflows(snapshots: pl.DataFrame, lines: pl.DataFrame) -> list[tuple[i
     )
     if bound < _MARGIN * float(VALUE_LIMIT):
         return []  # even every value of the batch added up cannot come near the limit
-    per_body = lines.group_by("_row").agg(_f("value_base").sum().alias("_sum"))
+    units, cents = _exact_cents(pl.col("value_base"))
+    per_body = lines.group_by("_row").agg(
+        _f("value_base").sum().alias("_sum"),
+        units.sum().alias("_units"),
+        cents.sum().alias("_cents"),
+        pl.len().alias("_lines"),
+    )
     risky = (
         snapshots.join(per_body, on="_row")
         .filter(pl.col("_sum") + total.fill_null(0.0) >= _MARGIN * float(VALUE_LIMIT))
-        .select("_row", "base_currency", "total_floating_balance")
+        .select("_row", "base_currency", "total_floating_balance", "_units", "_cents", "_lines")
     )
+    limit = int(VALUE_LIMIT) * 100  # in cents
     found = []
-    for row, base, reported in risky.iter_rows():
-        lines_sum = Decimal(0)
-        for value in lines.filter(pl.col("_row") == row)["value_base"].to_list():
-            lines_sum = _EXACT.add(lines_sum, value)  # the default context keeps 28 digits
-        if lines_sum.copy_abs() >= VALUE_LIMIT:
+    for row, base, reported, unit_sum, cent_sum, count in risky.iter_rows():
+        if count < _INT128_SAFE_LINES:  # the Int128 sum of whole units cannot have wrapped
+            lines_sum = unit_sum * 100 + cent_sum
+        else:  # a body no stored answer can be (10 MB): add its values one by one
+            lines_sum = sum(
+                _cents(value)
+                for value in lines.filter(pl.col("_row") == row)["value_base"].to_list()
+            )
+        if abs(lines_sum) >= limit:
             found.append((row, f"the lines' Value_{base} sum does not fit DECIMAL(38,2)"))
-        elif (
-            reported is not None and _EXACT.subtract(reported, lines_sum).copy_abs() >= VALUE_LIMIT
-        ):
+        elif reported is not None and abs(_cents(reported) - lines_sum) >= limit:
             found.append(
                 (
                     row,

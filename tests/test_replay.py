@@ -275,3 +275,20 @@ def test_cli_replay_reports_counts(demo_db: Path, monkeypatch: pytest.MonkeyPatc
     assert f"balance_lines: {lines - pepe} unchanged, {pepe} updated, 0 inserted, 0 deleted" in out
     assert f"balance_snapshots: {snapshots} unchanged, 0 updated" in out
     assert checksums(demo_db) == counts
+
+
+def test_ingest_in_many_small_batches_gives_the_same_history(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    # Each batch's append overlaps the next batch's normalization (rounds/ingest.py): many
+    # small batches, as many overlaps, the same rows as the demo's own ingest.
+    twin = tmp_path / "batches.duckdb"
+    twin.write_bytes(demo_db.read_bytes())
+    execute(twin, "delete from balance_lines")
+    execute(twin, "delete from balance_snapshots")
+    first, last = execute(demo_db, "select min(slot_start), max(slot_start) from raw_responses")[0]
+    summary = ingest_range(Database(twin), first, last + timedelta(hours=1), batch_rows=150)
+    assert summary.snapshots == execute(demo_db, "select count(*) from balance_snapshots")[0][0]
+    assert checksums(twin) == checksums(demo_db)
+    pairs = "select * from balance_line_pairs order by all"
+    assert execute(twin, pairs) == execute(demo_db, pairs)

@@ -59,6 +59,8 @@ class NormalizedBatch:
     extra_fields: dict[str, int] = field(default_factory=dict)
     # Bodies the fast route parsed (the rest went through the strict parser).
     fast_bodies: int = 0
+    # Bodies given to normalize (each is a snapshot, or rejected, or the loser of a duplicate).
+    bodies: int = 0
 
 
 def locked(balance: str, cash: str) -> pl.Expr:
@@ -206,6 +208,7 @@ def _finish(raw: pl.DataFrame, parsed: _Parsed) -> NormalizedBatch:
         rejected=pl.concat([parse_rejects, losers]).sort([*_KEY, "raw_id"], nulls_last=True),
         extra_fields=dict(sorted(parsed.extra.items())),
         fast_bodies=parsed.fast_bodies,
+        bodies=raw.height,
     )
 
 

@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import polars as pl
 
-from pipeline.normalize import NormalizedBatch, normalize_raw
+from pipeline.normalize import normalize_raw
 from pipeline.store import Database, Store
 from pipeline.store.history import Selection, raw_slot_counts, slot_batches
 
@@ -64,17 +64,17 @@ def ingest_range(
         first = _pending(store, batches[0])
     with ThreadPoolExecutor(1, thread_name_prefix="normalize") as pool:
         # Only the thread holds a batch's bodies, and only until they are normalized.
-        normalizing = pool.submit(_normalized, first)
+        normalizing = pool.submit(normalize_raw, first)
         del first
         for index, batch in enumerate(batches):
-            considered, normalized = normalizing.result()
+            normalized = normalizing.result()
             with db.writer() as store:
                 if index + 1 < len(batches):
-                    normalizing = pool.submit(_normalized, _pending(store, batches[index + 1]))
+                    normalizing = pool.submit(normalize_raw, _pending(store, batches[index + 1]))
                 # Also when nothing was pending: the derived facts of the range (coverage,
                 # fetch health) follow its attempts (only those are refreshed then).
                 snapshots, lines = store.append_snapshots(normalized, *_bounds(batch))
-            total += IngestSummary(considered, snapshots, lines, normalized.rejected.height)
+            total += IngestSummary(normalized.bodies, snapshots, lines, normalized.rejected.height)
     return total
 
 
@@ -85,10 +85,6 @@ def _bounds(batch: Selection) -> tuple[datetime, datetime]:
 
 def _pending(store: Store, batch: Selection) -> pl.DataFrame:
     return store.pending_raw(*_bounds(batch))
-
-
-def _normalized(raw: pl.DataFrame) -> tuple[int, NormalizedBatch]:
-    return raw.height, normalize_raw(raw)
 
 
 def _covering(batches: list[Selection], slot_from: datetime, slot_to: datetime) -> list[Selection]:

@@ -10,10 +10,11 @@ exactly the affected rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pipeline.normalize import normalize_raw
+from pipeline.normalize import NormalizedBatch, normalize_raw
 from pipeline.store import Store
 from pipeline.store.history import (
     Selection,
@@ -73,9 +74,20 @@ def replay(
     summary = ReplaySummary()
     batches = list(slot_batches(replay_plan(store, selection), selection, batch_rows))
     carried = False
-    with store.deferred_checkpoints():
+    # The next batch's bodies are read before this batch is applied (a replay writes only its
+    # own batch's slots) and normalized in a thread meanwhile: polars and DuckDB each leave
+    # part of the cores idle.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="normalize")
+    with store.deferred_checkpoints(), pool:
+        normalizing = None
         for number, batch in enumerate(batches, start=1):
-            carried = _replay_batch(store, batch, number, len(batches), carried, summary)
+            if normalizing is None:
+                normalizing = pool.submit(normalize_raw, replay_candidates(store, batch))
+            rebuilt = normalizing.result()
+            if number < len(batches):
+                normalizing = pool.submit(normalize_raw, replay_candidates(store, batches[number]))
+            last = number == len(batches)
+            carried = _replay_batch(store, batch, rebuilt, last, carried, summary)
             if on_batch is not None:
                 on_batch(number, len(batches), batch)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
@@ -83,16 +95,19 @@ def replay(
 
 
 def _replay_batch(
-    store: Store, batch: Selection, number: int, count: int, carried: bool, summary: ReplaySummary
+    store: Store,
+    batch: Selection,
+    rebuilt: NormalizedBatch,
+    last: bool,
+    carried: bool,
+    summary: ReplaySummary,
 ) -> bool:
-    """Rebuild one batch, add its counts to `summary`; return whether the state runs on."""
-    raw = replay_candidates(store, batch)
-    rebuilt = normalize_raw(raw)
-    counts = apply_replay(store, batch, rebuilt, carried=carried, last=number == count)
+    """Apply one rebuilt batch, add its counts to `summary`; return whether the state runs on."""
+    counts = apply_replay(store, batch, rebuilt, carried=carried, last=last)
     for key, changed in counts.items():
         summary.changes[key] += changed
     summary.batches += 1
-    summary.raw_read += raw.height
+    summary.raw_read += rebuilt.bodies
     summary.rejected += rebuilt.rejected.height
     summary.snapshots += rebuilt.snapshots.height
     summary.lines += rebuilt.lines.height

@@ -98,8 +98,6 @@ class Settings:
     read_wait_seconds: float = DEFAULT_READ_WAIT_SECONDS
     # A round fails when more than this share of its clients failed; None: only when all did.
     max_failed_share: float | None = None
-    # The rate limit's window; 60 s in production, seconds in tests (the budget scales with it).
-    rate_window_seconds: float = 60.0
     db_path: Path = Path(DEFAULT_DB)
     # With a DuckLake PIPELINE_DB: the folder or `s3://…` prefix of its Parquet files. Needed to
     # create a lake; an existing lake's catalog remembers it.
@@ -142,8 +140,6 @@ class Settings:
                 f"{PIPELINE_MAX_FAILED_SHARE} must be a share between 0 and 1 "
                 f"(got {self.max_failed_share})"
             )
-        if self.rate_window_seconds <= 0:
-            raise ConfigurationError("rate_window_seconds must be positive")
         if self.simulator_base_currency not in SIMULATOR_BASE_CURRENCIES:
             raise ConfigurationError(
                 f"{PIPELINE_SIMULATOR_BASE_CURRENCY}={self.simulator_base_currency!r} is not one "

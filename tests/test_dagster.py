@@ -169,9 +169,7 @@ def test_one_failing_client_does_not_stop_the_others(tmp_path: Path, live_simula
     rows.append((999_999, "NoSuchClient9"))
     settings = Settings(
         db_path=tmp_path / "b.duckdb",
-        # Real pacing, no real wait: 20 a second. (A shorter rate_window_seconds would not do:
-        # the per-minute budget scales with the window, so the pace stays 20 a minute, and
-        # this test waited 3 s for each of its 5 clients.)
+        # Real pacing, no real wait: 20 a second, not the vendor's 20 a minute.
         rate_limit_per_minute=1200,
         base_url=live_simulator.url,
         clients_file=write_clients(tmp_path / "clients.csv", rows),

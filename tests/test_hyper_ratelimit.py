@@ -51,4 +51,5 @@ def test_pacer_for_scales_a_per_minute_budget_and_zero_means_unlimited() -> None
     assert pacer_for(0) is None
     pacer = pacer_for(20)
     assert pacer is not None and pacer.interval_seconds == pytest.approx(3.06)
-    assert pacer_for(20, window_seconds=2).limit == pytest.approx(20 / 30)
+    fast = pacer_for(1200)
+    assert fast is not None and fast.interval_seconds == pytest.approx(0.051)

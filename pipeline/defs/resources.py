@@ -48,7 +48,6 @@ class HyperResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     timeout_seconds: float
     max_workers: int
     rate_limit_per_minute: float | None
-    rate_window_seconds: float
     max_attempts: int
     backoff_base_seconds: float
     backoff_max_seconds: float

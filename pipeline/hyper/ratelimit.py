@@ -42,8 +42,8 @@ class RequestPacer:
         return f"RequestPacer({self.limit:g} per {self.window_seconds:g} s)"
 
 
-def pacer_for(per_minute: float, *, window_seconds: float = 60.0) -> RequestPacer | None:
-    """A pacer for `per_minute` requests a minute (scaled to `window_seconds`); None = unlimited."""
+def pacer_for(per_minute: float) -> RequestPacer | None:
+    """A pacer for `per_minute` requests a minute; None = unlimited (0 or less)."""
     if per_minute <= 0:
         return None
-    return RequestPacer(per_minute * window_seconds / 60.0, window_seconds=window_seconds)
+    return RequestPacer(per_minute, window_seconds=60.0)

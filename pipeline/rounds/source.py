@@ -119,7 +119,7 @@ def make_client(settings: Settings, base_url: str) -> HyperClient:
             settings.refresh_token,
             state_file=settings.effective_token_state_file,
         ),
-        pacer=pacer_for(settings.effective_rate_limit, window_seconds=settings.rate_window_seconds),
+        pacer=pacer_for(settings.effective_rate_limit),
         retry=RetryPolicy(
             max_attempts=settings.max_attempts,
             backoff_base_seconds=settings.backoff_base_seconds,

@@ -277,6 +277,7 @@ def test_cli_replay_reports_counts(demo_db: Path, monkeypatch: pytest.MonkeyPatc
     assert checksums(demo_db) == counts
 
 
+@pytest.mark.slow
 def test_ingest_in_many_small_batches_gives_the_same_history(demo_db: Path, tmp_path: Path) -> None:
     # Each batch's append overlaps the next batch's normalization (rounds/ingest.py): many
     # small batches, as many overlaps, the same rows as the demo's own ingest.

@@ -254,7 +254,7 @@ def test_refreshing_again_or_rebuilding_changes_no_derived_row(book: Book) -> No
 def test_attempts_alone_refresh_their_own_facts_and_a_complete_range_writes_nothing(
     book: Book,
 ) -> None:
-    history = RandomBook(seed=5, clients=2, hours=30)
+    history = RandomBook(seed=5, clients=2, hours=12)
     history.write(book, list(history.events), flush_every=20)
     con = book.con
     before = _derived_rows(con)

@@ -36,7 +36,10 @@ def test_paced_round_draws_no_429_and_lasts_clients_over_n_windows() -> None:
     assert rejected == 0
     assert all(classify(a[-1]).outcome != RATE_LIMITED for a in results)
     ratio = seconds / (len(CLIENTS) / LIMIT * WINDOW)
-    assert 0.9 <= ratio <= 1.1, ratio
+    # Never faster than the budget; slower only by what a loaded machine adds (the suite's other
+    # worker and its processes share the two cores: 1.1 failed there). bench/rate_limit.py
+    # measures the ratio on a quiet machine (1.01).
+    assert 0.9 <= ratio <= 1.5, ratio
 
 
 def test_unpaced_round_is_answered_429_with_retry_after() -> None:

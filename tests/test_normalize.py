@@ -535,7 +535,7 @@ def test_sums_at_the_decimal_38_2_edge_are_judged_to_the_cent(
     # Frames as parsing leaves them, with values up to DECIMAL(38,2)'s 36 integer digits: a
     # float cannot tell 10^36 from 10^36 - 0.01, the verdict must.
     if one_by_one:  # the path for bodies too long for an Int128 sum of whole units
-        monkeypatch.setattr(fit, "_INT128_SAFE_LINES", 0)
+        monkeypatch.setattr(fit, "_INT128_SUM_BOUND", 0)
     exact = Context(prec=80)  # the default context would round these to 28 digits
     half, cent = Decimal(5 * 10**35), Decimal("0.01")
     just_under = exact.subtract(half, cent)

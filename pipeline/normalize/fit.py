@@ -26,9 +26,8 @@ _EXACT = Context(prec=80)
 BALANCE_LIMIT = Decimal(10) ** 30  # DECIMAL(38,8) holds |x| < 10^30
 VALUE_LIMIT = Decimal(10) ** 36  # DECIMAL(38,2) holds |x| < 10^36
 _MARGIN = 0.99
-# Lines per body below which an Int128 sum of whole units (each < 10^30) cannot wrap: 2^127 is
-# about 1.7 * 10^38.
-_INT128_SAFE_LINES = 10**8
+# A body's Int128 sum of whole units cannot wrap while lines * max |units| stays below this.
+_INT128_SUM_BOUND = 2**126
 
 
 def _f(name: str) -> pl.Expr:
@@ -67,7 +66,7 @@ def _cents(amount: Decimal) -> int:
 def _exact_cents(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """A DECIMAL(38,2) amount as whole units (Int128) and the cents left (-99..99, Int64):
     value * 100 == units * 100 + cents exactly, and both sum without a float or a rounding."""
-    units = value.cast(pl.Int128)  # truncates toward zero; |units| < 10^30 (parse.py)
+    units = value.cast(pl.Int128)  # truncates toward zero
     cents = ((value - units.cast(VALUE)) * 100).cast(pl.Int64)
     return units, cents
 
@@ -85,18 +84,27 @@ def _sum_overflows(snapshots: pl.DataFrame, lines: pl.DataFrame) -> list[tuple[i
         units.sum().alias("_units"),
         cents.sum().alias("_cents"),
         pl.len().alias("_lines"),
+        units.abs().max().alias("_largest"),
     )
     risky = (
         snapshots.join(per_body, on="_row")
         .filter(pl.col("_sum") + total.fill_null(0.0) >= _MARGIN * float(VALUE_LIMIT))
-        .select("_row", "base_currency", "total_floating_balance", "_units", "_cents", "_lines")
+        .select(
+            "_row",
+            "base_currency",
+            "total_floating_balance",
+            "_units",
+            "_cents",
+            "_lines",
+            "_largest",
+        )
     )
     limit = int(VALUE_LIMIT) * 100  # in cents
     found = []
-    for row, base, reported, unit_sum, cent_sum, count in risky.iter_rows():
-        if count < _INT128_SAFE_LINES:  # the Int128 sum of whole units cannot have wrapped
+    for row, base, reported, unit_sum, cent_sum, count, largest in risky.iter_rows():
+        if count * largest < _INT128_SUM_BOUND:  # the Int128 sum cannot have wrapped
             lines_sum = unit_sum * 100 + cent_sum
-        else:  # a body no stored answer can be (10 MB): add its values one by one
+        else:  # parsed amounts (< 10^30) would need 10^8 lines: add them one by one
             lines_sum = sum(
                 _cents(value)
                 for value in lines.filter(pl.col("_row") == row)["value_base"].to_list()

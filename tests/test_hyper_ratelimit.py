@@ -32,14 +32,22 @@ def round_with(pacer: RequestPacer | None) -> tuple[float, int, list[list]]:
 
 
 def test_paced_round_draws_no_429_and_lasts_clients_over_n_windows() -> None:
-    seconds, rejected, results = round_with(RequestPacer(LIMIT, window_seconds=WINDOW))
+    pacer = RequestPacer(LIMIT, window_seconds=WINDOW)
+    seconds, rejected, results = round_with(pacer)
     assert rejected == 0
     assert all(classify(a[-1]).outcome != RATE_LIMITED for a in results)
-    ratio = seconds / (len(CLIENTS) / LIMIT * WINDOW)
-    # Never faster than the budget; slower only by what a loaded machine adds (the suite's other
-    # worker and its processes share the two cores: 1.1 failed there). bench/rate_limit.py
-    # measures the ratio on a quiet machine (1.01).
-    assert 0.9 <= ratio <= 1.5, ratio
+    # Never faster than the budget; slower than the pacer's own spacing only by what a loaded
+    # machine adds (the suite's other worker and its processes share the two cores).
+    # bench/rate_limit.py measures the ratio on a quiet machine.
+    assert seconds >= 0.9 * len(CLIENTS) / LIMIT * WINDOW, seconds
+    assert seconds <= 1.5 * len(CLIENTS) * pacer.interval_seconds, seconds
+
+
+def test_the_safety_margin_is_two_percent_but_never_under_the_jitter_floor() -> None:
+    # A 1-second window with only 2 % spread 20 requests 20 ms wider than the server's window,
+    # and a loaded machine drew a 429 through it; a minute keeps its 2 % (1.2 s).
+    assert RequestPacer(20, window_seconds=1).interval_seconds == pytest.approx(1.2 / 20)
+    assert RequestPacer(20, window_seconds=60).interval_seconds == pytest.approx(61.2 / 20)
 
 
 def test_unpaced_round_is_answered_429_with_retry_after() -> None:

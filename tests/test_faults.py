@@ -74,7 +74,12 @@ def credentials(config: SimulatorConfig) -> list[Credential]:
 
 def run_round(url: str, db: Path, run_id: str, sleep: FakeSleep) -> tuple:
     client = HyperClient(
-        url, timeout_seconds=0.5, pool_size=16, retry=RetryPolicy(max_attempts=3, sleep=sleep)
+        # 1.5 s: a loaded machine (16 client threads and the simulator share one GIL, beside
+        # 10 MB oversize bodies) once kept a healthy answer past 0.5 s and it was retried.
+        url,
+        timeout_seconds=1.5,
+        pool_size=16,
+        retry=RetryPolicy(max_attempts=3, sleep=sleep),
     )
     database = Database(db)
     lander = Lander(database, run_id, {})
@@ -111,7 +116,7 @@ def plan() -> FaultPlan:
         seed=11,
         clear_probability=0.4,
         latency_seconds=0.05,
-        timeout_seconds=1.0,
+        timeout_seconds=3.0,  # the "timeout" fault: twice the client's timeout
         retry_after_seconds=1,
     )
 

@@ -96,7 +96,6 @@ LONGEST_FIRST = (
     "tests/test_shards.py::test_four_shards_poll_one_simulator_into_one_lake_while_an_analyst_reads",
     "tests/test_concurrency.py::",
     "tests/test_crash.py::",
-    "tests/test_cli.py::test_demo_passwords_never_reach_the_db_logs_dagster_storage_or_report",
     "tests/test_secrets.py::",
     "tests/test_normalize.py::test_values_summing_past_decimal_38_2_reject_that_body_alone",
     "tests/test_engines_agree.py::",

@@ -457,8 +457,8 @@ def land(store: Store, bodies: dict[int, str]) -> None:
             body=text,
             body_size=len(text.encode()),
         )
-        items.append((exchange, classify(exchange)))
-    store.land(landing_batch("test-run", SLOT, items, {}))
+        items.append((SLOT, exchange, classify(exchange)))
+    store.land(landing_batch("test-run", items, {}))
 
 
 def history(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

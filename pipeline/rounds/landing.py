@@ -16,7 +16,7 @@ from datetime import datetime
 from pipeline.archive.spool import Spool
 from pipeline.hyper import Exchange
 from pipeline.normalize.outcomes import Classified
-from pipeline.store import Database, DatabaseBusy, LandingBatch, landing_batch
+from pipeline.store import Database, DatabaseBusy, landing_batch
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ class Lander:
     batch_size: int = LANDING_BATCH
     max_age_seconds: float = LANDING_MAX_AGE_SECONDS
     stats: LandingStats = field(default_factory=LandingStats)
-    _pending: list[LandingBatch] = field(default_factory=list)
-    _pending_answers: int = 0
+    # Answers as they arrived; their frames are built once, when they land.
+    _pending: list[tuple[datetime, Exchange, Classified]] = field(default_factory=list)
     _oldest: float | None = None
     _known: dict[datetime, set[int]] = field(default_factory=dict)
 
@@ -88,21 +88,20 @@ class Lander:
     def add(self, slot_start: datetime, items: Sequence[tuple[Exchange, Classified]]) -> None:
         if not items:
             return
-        self._pending.append(landing_batch(self.run_id, slot_start, items, self.labels))
-        self._pending_answers += len(items)
+        self._pending += [(slot_start, exchange, classified) for exchange, classified in items]
         self.stats.answers += len(items)
         if self._oldest is None:
             self._oldest = time.monotonic()
         old = time.monotonic() - self._oldest >= self.max_age_seconds
-        if self._pending_answers >= self.batch_size or old:
+        if len(self._pending) >= self.batch_size or old:
             self.flush()
 
     def flush(self, *, wait_seconds: float | None = None) -> None:
         """Land what waits: spool first (it is older), then the batch; spool it if busy."""
         if not self._pending:
             return
-        batch = LandingBatch.concat(self._pending)
-        self._pending, self._pending_answers, self._oldest = [], 0, None
+        batch = landing_batch(self.run_id, self._pending, self.labels)
+        self._pending, self._oldest = [], None
         wait = self.busy_wait_seconds if wait_seconds is None else wait_seconds
         started = time.perf_counter()
         try:

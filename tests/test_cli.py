@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clock import within_one_slot
+from clock import DAILY_CRON, within_one_slot
 
 from pipeline.cli import main
 from pipeline.simulator import SEED_EXAMPLE_INSTANT, SimulatorConfig, demo_credentials
@@ -32,7 +32,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.slow
-def test_run_twice_in_one_slot_adds_no_row(env: Path, capsys) -> None:
+def test_run_twice_in_one_slot_adds_no_row(
+    env: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_POLL_CRON", DAILY_CRON)
     within_one_slot(60)
     assert main(["run"]) == 0
     first = counts(env)

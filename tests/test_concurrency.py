@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from clock import within_one_slot
+from clock import DAILY_CRON, within_one_slot
 
 from pipeline.analytics.queries import bind, load_query, run_bound
 from pipeline.analytics.readonly import open_readonly
@@ -156,7 +156,7 @@ def test_a_writer_waits_for_a_reader_holding_the_file_then_completes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, env, db = paced
-    env = {**env, "HYPER_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {**env, "HYPER_RATE_LIMIT_PER_MINUTE": "0", "PIPELINE_POLL_CRON": DAILY_CRON}
     within_one_slot(180)
     # The history to replay or complete, written in this process (a `pipeline run` process
     # here cost ≈ 5 CPU-s and proved nothing): the processes that matter are the two below.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from clock import within_one_slot
+from clock import DAILY_CRON, within_one_slot
 
 from pipeline.cli import main
 from pipeline.simulator import SimulatorConfig, SimulatorServer, write_credentials_csv
@@ -42,6 +42,7 @@ def slow_instance(tmp_path: Path) -> Iterator[tuple[SimulatorServer, dict[str, s
             HYPER_RATE_LIMIT_PER_MINUTE="0",
             HYPER_TIMEOUT_SECONDS="5",
             PIPELINE_DB=str(tmp_path / "db" / "balances.duckdb"),
+            PIPELINE_POLL_CRON=DAILY_CRON,
         )
         yield server, env
 

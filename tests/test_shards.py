@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import duckdb
 import pytest
-from clock import within_one_slot
+from clock import DAILY_CRON, within_one_slot
 from test_migrations import UNVERSIONED
 
 from pipeline.analytics.queries import bind, load_query, run_bound
@@ -331,6 +331,7 @@ def test_four_shards_poll_one_simulator_into_one_lake_while_an_analyst_reads(
                 "HYPER_CLIENTS_FILE": str(clients_file),
                 "HYPER_RATE_LIMIT_PER_MINUTE": "0",
                 "HYPER_TOKEN_STATE_FILE": str(tmp_path / "tokens.json"),
+                "PIPELINE_POLL_CRON": DAILY_CRON,
             }
         )
         env.pop("DAGSTER_HOME", None)  # an ephemeral Dagster instance per shard

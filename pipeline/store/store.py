@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -100,6 +101,22 @@ class LandingBatch:
         return self.attempts.height
 
 
+# The fields of an exchange and of its classification that its rows carry.
+_EXCHANGE_COLUMNS = (
+    "client_number",
+    "attempt",
+    "requested_at",
+    "observed_at",
+    "duration_ms",
+    "http_status",
+    "body",
+    "body_encoding",
+    "body_size",
+    "body_truncated",
+)
+_OUTCOME_COLUMNS = ("response_code", "outcome", "error")
+
+
 def landing_batch(
     run_id: str,
     answers: Sequence[tuple[datetime, Exchange, Classified]],
@@ -110,41 +127,21 @@ def landing_batch(
     Built once per landing from columns: a frame per answer (as the answers arrived) cost
     1.5-3 ms each in polars, 4-8 s of a week's demo and seconds of every 10,000-client round.
     """
-    raw_ids = [
-        raw_id_for(e.client_number, slot, e.observed_at, e.body) if e.body is not None else None
-        for slot, e, _ in answers
-    ]
-    bodies = [(slot, e, raw_id) for (slot, e, _), raw_id in zip(answers, raw_ids, strict=True)]
-    bodies = [b for b in bodies if b[2] is not None]
-    raw = pl.DataFrame(
-        {
-            "raw_id": [raw_id for _, _, raw_id in bodies],
-            "client_number": [e.client_number for _, e, _ in bodies],
-            "slot_start": [slot for slot, _, _ in bodies],
-            "observed_at": [e.observed_at for _, e, _ in bodies],
-            "http_status": [e.http_status for _, e, _ in bodies],
-            "body": [e.body for _, e, _ in bodies],
-            "body_encoding": [e.body_encoding for _, e, _ in bodies],
-            "body_size": [e.body_size for _, e, _ in bodies],
-            "body_truncated": [e.body_truncated for _, e, _ in bodies],
-        },
-        schema=RAW_ROW_SCHEMA,
-    ).unique("raw_id", keep="first", maintain_order=True)
-    attempts = pl.DataFrame(
-        {
-            "run_id": [run_id] * len(answers),
-            "slot_start": [slot for slot, _, _ in answers],
-            "client_number": [e.client_number for _, e, _ in answers],
-            "attempt": [e.attempt for _, e, _ in answers],
-            "requested_at": [e.requested_at for _, e, _ in answers],
-            "duration_ms": [e.duration_ms for _, e, _ in answers],
-            "http_status": [e.http_status for _, e, _ in answers],
-            "response_code": [c.response_code for _, _, c in answers],
-            "outcome": [c.outcome for _, _, c in answers],
-            "error": [c.error for _, _, c in answers],
-            "raw_id": raw_ids,
-        },
-        schema=ATTEMPT_SCHEMA,
+    columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * len(answers),
+        "slot_start": [slot for slot, _, _ in answers],
+        "raw_id": [
+            raw_id_for(e.client_number, slot, e.observed_at, e.body) if e.body is not None else None
+            for slot, e, _ in answers
+        ],
+    }
+    columns |= {name: [getattr(e, name) for _, e, _ in answers] for name in _EXCHANGE_COLUMNS}
+    columns |= {name: [getattr(c, name) for _, _, c in answers] for name in _OUTCOME_COLUMNS}
+    frame = pl.DataFrame(columns, schema_overrides={**RAW_ROW_SCHEMA, **ATTEMPT_SCHEMA})
+    raw = (
+        frame.filter(pl.col("raw_id").is_not_null())
+        .select(RAW_ROW_SCHEMA.names())
+        .unique("raw_id", keep="first", maintain_order=True)
     )
     seen = sorted({(slot, e.client_number) for slot, e, _ in answers})
     clients = pl.DataFrame(
@@ -155,7 +152,7 @@ def landing_batch(
         },
         schema=CLIENT_SCHEMA,
     )
-    return LandingBatch(raw, attempts, clients)
+    return LandingBatch(raw, frame.select(ATTEMPT_SCHEMA.names()), clients)
 
 
 @contextmanager

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # by age instead, an answer or a few at a time.
 LANDING_BATCH = 256
 LANDING_MAX_AGE_SECONDS = 2.0
+# ... or when this much body text waits: an instance answering with bodies at the 10 MB cap
+# would otherwise hold 2.5 GB in memory before a batch of 256 filled.
+LANDING_MAX_BYTES = 64 * 1024 * 1024
 # How long a landing waits for a reader before spooling the batch instead.
 BUSY_WAIT_SECONDS = 1.0
 
@@ -58,9 +61,11 @@ class Lander:
     busy_wait_seconds: float = BUSY_WAIT_SECONDS
     batch_size: int = LANDING_BATCH
     max_age_seconds: float = LANDING_MAX_AGE_SECONDS
+    max_bytes: int = LANDING_MAX_BYTES
     stats: LandingStats = field(default_factory=LandingStats)
     # Answers as they arrived; their frames are built once, when they land.
     _pending: list[tuple[datetime, Exchange, Classified]] = field(default_factory=list)
+    _pending_bytes: int = 0
     _oldest: float | None = None
     _known: dict[datetime, set[int]] = field(default_factory=dict)
 
@@ -94,11 +99,13 @@ class Lander:
         if not items:
             return
         self._pending += [(slot_start, exchange, classified) for exchange, classified in items]
+        self._pending_bytes += sum(len(e.body) for e, _ in items if e.body is not None)
         self.stats.answers += len(items)
         if self._oldest is None:
             self._oldest = time.monotonic()
         old = time.monotonic() - self._oldest >= self.max_age_seconds
-        if len(self._pending) >= self.batch_size or old:
+        full = len(self._pending) >= self.batch_size or self._pending_bytes >= self.max_bytes
+        if full or old:
             self.flush()
 
     def flush(self, *, wait_seconds: float | None = None) -> None:
@@ -106,7 +113,7 @@ class Lander:
         if not self._pending:
             return
         batch = landing_batch(self.run_id, self._pending, self.labels)
-        self._pending, self._oldest = [], None
+        self._pending, self._pending_bytes, self._oldest = [], 0, None
         wait = self.busy_wait_seconds if wait_seconds is None else wait_seconds
         started = time.perf_counter()
         try:

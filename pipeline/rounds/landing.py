@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 # same whatever its size (opening the file, three inserts, closing it: ~0.1 s alone, ~0.3 s
 # while the round's HTTP workers share the interpreter), so a fast round lands in few of them:
 # at 64 answers a 1,542-answer round spent 25 x 0.3 s landing and polled at 170 requests/s;
-# at 256, 7 sessions, 315 requests/s, and the file is free between them. A paced round lands
+# at 256, 7 sessions, 256-320 requests/s, and the file is free between them. A paced round lands
 # by age instead, an answer or a few at a time.
 LANDING_BATCH = 256
 LANDING_MAX_AGE_SECONDS = 2.0
-# ... or when this much body text waits: an instance answering with bodies at the 10 MB cap
+# Land too when this much body text waits: an instance answering with bodies at the 10 MB cap
 # would otherwise hold 2.5 GB in memory before a batch of 256 filled.
 LANDING_MAX_BYTES = 64 * 1024 * 1024
 # How long a landing waits for a reader before spooling the batch instead.

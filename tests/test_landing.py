@@ -1,4 +1,6 @@
-"""When a round's answers land: every 256 answers, when 64 MB of bodies wait, or after 2 s.
+"""When a round's answers land: every 256 answers, when 64 MB of bodies wait, and the rest when
+the round finishes (landing by age, after 2 s, is what the SIGKILL test in test_crash.py waits
+for).
 
 A landing is a write session on a real DuckDB file; each costs about the same whatever its
 size, so the count of sessions is what these tests pin.

@@ -7,6 +7,9 @@ the target number of lines), and times, each in its own process on its own copy 
 - project:      the same steps in one session with larger batches, timed step by step:
                 `Store.pending_raw` -> `normalize_raw` (fast route, strict referee) ->
                 `Store.append_snapshots`;
+- project_no_derived, project_no_bitpacking: the same with the derived facts' refresh skipped,
+                and with DuckDB's bit-packing disabled: what each costs, in the same run
+                (measurements only: neither store is one the project would leave);
 - ingest_range: `pipeline.rounds.ingest.ingest_range` as shipped (streamed batches of
                 INGEST_BATCH_ROWS bodies, a short write session to read and another to
                 append each batch, DuckDB's buffer pool capped for writers);
@@ -140,11 +143,12 @@ def slot_range(store: Store) -> tuple[datetime, datetime]:
     return first, last + timedelta(hours=1)
 
 
-def route_project(db: Path, batch_slots: int = BATCH_SLOTS) -> dict[str, Any]:
+def route_project(db: Path, batch_slots: int = BATCH_SLOTS, setting: str = "") -> dict[str, Any]:
     """pending_raw -> normalize_raw -> append_snapshots, `batch_slots` slots at a time.
 
     Fewer, larger batches mean fewer commits, and a commit that crosses DuckDB's WAL threshold
-    checkpoints (measured: half of the append time at 24 slots per batch).
+    checkpoints (measured: half of the append time at 24 slots per batch). `setting`: a DuckDB
+    SET statement run first (the variants below).
     """
     timings = {"read": 0.0, "normalize": 0.0, "append": 0.0, "derived": 0.0}
     bodies = lines = fast = 0
@@ -161,6 +165,8 @@ def route_project(db: Path, batch_slots: int = BATCH_SLOTS) -> dict[str, Any]:
 
     store_module.refresh_derived = timed_refresh
     with open_store(db) as store:
+        if setting:
+            store.con.execute(setting)
         start, end = slot_range(store)
         while start < end:
             stop = min(start + timedelta(hours=batch_slots), end)
@@ -177,6 +183,21 @@ def route_project(db: Path, batch_slots: int = BATCH_SLOTS) -> dict[str, Any]:
             bodies, lines, fast = bodies + raw.height, lines + added, fast + batch.fast_bodies
             start = stop
     return {"bodies": bodies, "lines": lines, "fast_share": fast / max(bodies, 1), **timings}
+
+
+# Two variants of the one-session route that price what it writes beyond the references. Both
+# are measurements only, never shipped: the first leaves a store without the facts the views
+# read, the second one that takes about twice the blocks until compaction rewrites it.
+def route_project_no_derived(db: Path, batch_slots: int = BATCH_SLOTS) -> dict[str, Any]:
+    """The one-session route with the derived facts' refresh skipped: what they cost."""
+    store_module.refresh_derived = lambda *args, **kwargs: 0
+    return route_project(db, batch_slots)
+
+
+def route_project_no_bitpacking(db: Path, batch_slots: int = BATCH_SLOTS) -> dict[str, Any]:
+    """The one-session route with DuckDB's bit-packing disabled: the 128-bit integers behind
+    DECIMAL(38,x) are then stored as they are, which is faster to write and larger."""
+    return route_project(db, batch_slots, "set disabled_compression_methods = 'bitpacking'")
 
 
 def route_ingest_range(db: Path) -> dict[str, Any]:
@@ -305,6 +326,8 @@ def route_naive(db: Path, sample: int) -> dict[str, Any]:
 
 ROUTES: dict[str, Callable[..., dict[str, Any]]] = {
     "project": route_project,
+    "project_no_derived": route_project_no_derived,
+    "project_no_bitpacking": route_project_no_bitpacking,
     "ingest_range": route_ingest_range,
     "from_json": route_from_json,
     "sql_text": route_sql_text,
@@ -443,8 +466,11 @@ def main() -> None:
             for route in routes:
                 db = workdir / f"{route}.duckdb"
                 shutil.copy(source, db)
-                option = {"naive": args.naive_sample, "project": args.batch_slots}.get(route, 0)
+                option = args.naive_sample if route == "naive" else 0
+                if route.startswith("project"):
+                    option = args.batch_slots
                 run = in_child(route, db, option)
+                run["grew_mb"] = (db.stat().st_size - source.stat().st_size) / 2**20
                 if route not in results or run["seconds"] < results[route]["seconds"]:
                     results[route] = run
         for reference in ("from_json", "sql_text"):
@@ -456,22 +482,42 @@ def main() -> None:
 
     print()
     print(
-        f"{'route':<14}{'bodies':>11}{'lines':>11}{'seconds':>9}{'cpu s':>8}{'lines/s':>11}"
-        f"{'peak RSS':>10}  exact"
+        f"{'route':<23}{'bodies':>11}{'lines':>11}{'seconds':>9}{'cpu s':>8}{'lines/s':>11}"
+        f"{'peak RSS':>10}{'file grew':>11}  exact"
     )
     for route, r in results.items():
         r["rate"] = r["lines"] / r["seconds"]
         r["cpu_rate"] = r["lines"] / r["cpu_seconds"]
         print(
-            f"{route:<14}{r['bodies']:>11,}{r['lines']:>11,}{r['seconds']:>9.2f}"
-            f"{r['cpu_seconds']:>8.2f}{r['rate']:>11,.0f}{r['peak_rss_mb']:>8.0f}MB  "
-            f"{'yes' if route in exact else 'NO'}"
+            f"{route:<23}{r['bodies']:>11,}{r['lines']:>11,}{r['seconds']:>9.2f}"
+            f"{r['cpu_seconds']:>8.2f}{r['rate']:>11,.0f}{r['peak_rss_mb']:>8.0f}MB"
+            f"{r['grew_mb']:>9.0f}MB  {'yes' if route in exact else 'NO'}"
         )
     p = results["project"]
     print(
         f"project split: read {p['read']:.2f} s, normalize {p['normalize']:.2f} s, "
         f"append {p['append']:.2f} s (of which refreshing the derived facts "
         f"{p['derived']:.2f} s); {p['fast_share']:.1%} of bodies took the fast route"
+    )
+    from_json = results["from_json"]
+    for variant, what in (
+        ("project_no_derived", "without the derived facts (the views would lack them)"),
+        ("project_no_bitpacking", "with bit-packing disabled (larger until compaction)"),
+    ):
+        v = results[variant]
+        print(
+            f"{variant}: append {v['append']:.2f} s instead of {p['append']:.2f} s "
+            f"({v['cpu_seconds']:.1f} CPU-s instead of {p['cpu_seconds']:.1f}), "
+            f"{v['grew_mb']:.0f} MB instead of {p['grew_mb']:.0f} MB written; "
+            f"{v['rate'] / from_json['rate']:.2f} of from_json {what}"
+        )
+    # On two cores a route can use at most twice its wall time in CPU: the CPU-seconds of the
+    # one-session route bound the best a perfectly overlapped route could do.
+    budget = 2 * p["lines"] / (0.5 * from_json["rate"])
+    print(
+        f"CPU budget at 0.5 of from_json on 2 cores: {budget:.1f} CPU-s; the one-session route "
+        f"uses {p['cpu_seconds']:.1f}, without the derived facts "
+        f"{results['project_no_derived']['cpu_seconds']:.1f}"
     )
     n = results["naive"]
     print(

@@ -50,7 +50,7 @@ def test_maintain_clusters_closed_days_by_client_and_changes_no_view(
     assert periods and periods[0][0] <= first and periods[-1][1] <= newest
     clustered = 0
     for start, end in periods:
-        for table in ("balance_lines", "balance_snapshots", "derived_line_pairs"):
+        for table in ("raw_responses", "balance_lines", "balance_snapshots", "derived_line_pairs"):
             stored = file_order(con, table, start, end)
             assert stored == sorted(stored), f"{table} in {start} is not stored by client"
             clustered += len(stored)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import timedelta
+from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +24,9 @@ from pipeline.rounds.replay import replay
 from pipeline.settings import Settings
 from pipeline.simulator import SEED_EXAMPLE_CLIENT, SEED_EXAMPLE_INSTANT
 from pipeline.store import Database, open_store, raw_id_for
-from pipeline.store.history import Selection, slot_batches
+from pipeline.store.derived import DERIVED_TABLES, rebuild_derived
+from pipeline.store.history import Selection, client_ranges, replay_batches, slot_batches
+from pipeline.store.maintenance import compact_period, due_periods
 from tests.test_archive import checksums
 
 NO_CHANGE = {
@@ -185,6 +190,108 @@ def test_batches_are_whole_contiguous_slots() -> None:
         (slot, slot + timedelta(hours=3), 7),
         (slot + timedelta(hours=3), slot + timedelta(hours=4, microseconds=1), 7),
     ]
+
+
+def test_client_ranges_cover_every_client_in_batches_of_about_the_rows() -> None:
+    counts = [(10, 4), (11, 4), (12, 4), (20, 4), (30, 1)]
+    assert client_ranges(counts, 8) == [(-(2**63), 11), (12, 20), (21, 2**63 - 1)]
+    assert client_ranges(counts, 100) == [(-(2**63), 2**63 - 1)]
+    assert client_ranges([], 8) == [(-(2**63), 2**63 - 1)]
+
+
+def derived_rows(db: Path) -> dict[str, list[tuple]]:
+    """The derived facts the views read. Not the tails: they are the refreshes' bookmarks (a
+    refresh that stops at its range's end leaves one there), whose rows depend on the batches."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [t for t in DERIVED_TABLES if not t.endswith("_tail")]
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
+    finally:
+        con.close()
+
+
+def test_compacted_periods_replay_in_client_ranges_and_rebuild_the_same_history(
+    demo_db: Path,
+) -> None:
+    with open_store(demo_db) as store:
+        for period in due_periods(store):
+            compact_period(store, period, lake=False)
+    before, derived_before = checksums(demo_db), derived_rows(demo_db)
+    with open_store(demo_db) as store:
+        batches = replay_batches(store, Selection(), 100)
+    # The demo's 48 slots end at noon on a Sunday: Friday's and Saturday's are compacted (by
+    # day), each cut into client ranges of its whole day; Sunday's go in slot batches.
+    in_ranges = [b for b in batches if b.clients is not None]
+    assert len({(b.slot_from, b.slot_to) for b in in_ranges}) == 2
+    assert len(in_ranges) > 2 and in_ranges[0].clients[0] == -(2**63)
+    assert any(b.clients is None for b in batches)
+    spans = sorted({(b.slot_from, b.slot_to) for b in batches}, key=lambda span: span[0])
+    assert all(a[1] == b[0] for a, b in pairwise(spans))  # contiguous: they cover the history
+
+    # Damage inside a compacted day (rows gone, values wrong, a per-slot fact lost), replay:
+    # all of it, then only up to that day's end (its client ranges carry the state on to the
+    # later slots, each for its own clients).
+    day = in_ranges[-1]
+    for selection in (Selection(), Selection(slot_to=day.slot_to)):
+        damage(demo_db, day)
+        first = run_replay(demo_db, selection, batch_rows=100)
+        assert first.changes["balance_snapshots.inserted"] > 0
+        assert first.changes["balance_lines.updated"] > 0
+        assert checksums(demo_db) == before
+        assert derived_rows(demo_db) == derived_before
+    assert run_replay(demo_db, batch_rows=100).changes == NO_CHANGE
+
+
+def test_a_replay_ending_in_a_compacted_period_carries_each_client_range_on(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(demo_db) as store:
+        for period in due_periods(store):
+            compact_period(store, period, lake=False)
+        ranges = [b for b in replay_batches(store, Selection(), 100) if b.clients is not None]
+    saturday = ranges[-1]  # the last range of the last compacted day
+    low, high = saturday.clients or (0, 0)
+    assert not low <= SEED_EXAMPLE_CLIENT <= high  # the client below is in an earlier range
+
+    def moved(raw: pl.DataFrame) -> NormalizedBatch:
+        """A normalization fix: one client's cash was 1 too high (its locked 1 too low)."""
+        batch = normalize_raw(raw)
+        own = pl.col("client_number") == SEED_EXAMPLE_CLIENT
+        one = pl.lit(Decimal(1))
+        lines = batch.lines.with_columns(
+            cash=pl.when(own).then(pl.col("cash") - one).otherwise(pl.col("cash")),
+            locked=pl.when(own).then(pl.col("locked") + one).otherwise(pl.col("locked")),
+        )
+        return dataclasses.replace(batch, lines=lines)
+
+    # Replayed up to the end of Saturday (compacted: in client ranges), the fix changes the
+    # state Sunday's observations start from: every range carries its clients' state on.
+    monkeypatch.setattr(replay_module, "normalize_raw", moved)
+    summary = run_replay(demo_db, Selection(slot_to=saturday.slot_to), batch_rows=100)
+    assert summary.changes["balance_lines.updated"] > 0
+    referee = tmp_path / "referee.duckdb"
+    shutil.copy(demo_db, referee)
+    with open_store(referee) as store, store.transaction():
+        rebuild_derived(store.con)
+    assert derived_rows(demo_db) == derived_rows(referee)
+
+
+def damage(db: Path, day: Selection) -> None:
+    """Rows gone for three clients, wrong cash for another, per-slot totals lost in `day`."""
+    where = "slot_start >= ? and slot_start < ?"
+    clients = "client_number in (500601, 500602, 500603)"
+    execute(db, f"delete from balance_lines where {where} and {clients}", [*day_of(day)])
+    execute(db, f"delete from balance_snapshots where {where} and {clients}", [*day_of(day)])
+    execute(
+        db,
+        f"update balance_lines set cash = 0 where {where} and client_number = ?",
+        [*day_of(day), SEED_EXAMPLE_CLIENT],
+    )
+    execute(db, f"delete from derived_slot_totals where {where}", [*day_of(day)])
+
+
+def day_of(batch: Selection) -> tuple:
+    return batch.slot_from, batch.slot_to
 
 
 def add_raw(db: Path, observed_delta: timedelta, body: str) -> str:

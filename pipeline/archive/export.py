@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.archive.format import header, is_gzip, iso_utc, open_write, trailer
 from pipeline.store import Store
-from pipeline.store.history import Selection, raw_slot_counts, slot_batches, stream_raw
+from pipeline.store.history import Selection, export_batches, raw_slot_counts, stream_raw
 
 # Answers sorted per query (whole slots) and fetched per Arrow batch: memory stays bounded
 # whatever the table's size, and the archive is still in one global order.
@@ -64,7 +64,8 @@ def export_archive(
         store: the database to read.
         path: the archive to write (replaced if it exists).
         selection: slots and client to export; everything by default.
-        batch_rows: answers per sorted query (whole slots, so a batch may hold more).
+        batch_rows: answers per sorted query (whole slots, so a batch may hold more; a period
+            `pipeline maintain` compacted is one query).
         on_start: called once with the number of answers to write (for a progress bar).
         on_batch: called with the number of answers written by each batch.
     """
@@ -80,7 +81,7 @@ def export_archive(
     try:
         with open_write(part, compress=is_gzip(path)) as out:
             out.write(header(started, _selection_doc(selection)) + "\n")
-            for chunk in slot_batches(slots, selection, batch_rows):
+            for chunk in export_batches(store, slots, selection, batch_rows):
                 for batch in stream_raw(store, chunk, FETCH_ROWS):
                     columns = (batch.column(name).to_pylist() for name in _COLUMNS)
                     rows = zip(*columns, strict=True)

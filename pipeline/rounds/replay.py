@@ -1,6 +1,7 @@
 """Rebuild balance_snapshots and balance_lines from raw_responses, changing only what differs.
 
-A replay cuts the selection into batches of whole slots, normalizes each batch's bodies with
+A replay cuts the selection into batches of whole slots (in periods `pipeline maintain`
+compacted: of the whole period for a range of clients), normalizes each batch's bodies with
 the same `normalize_raw` as ingest (so the same body wins a (client, slot)), compares the result
 with what is stored and, in one transaction per batch, deletes and re-inserts only the rows that
 differ. Run twice, the second run changes nothing; after a normalization change it touches
@@ -19,9 +20,9 @@ from pipeline.store import Store
 from pipeline.store.history import (
     Selection,
     apply_replay,
+    refresh_period_slot_facts,
+    replay_batches,
     replay_candidates,
-    replay_plan,
-    slot_batches,
 )
 
 # Raw answers (plus stored snapshots) per batch: bounds the bodies held in memory at once.
@@ -72,8 +73,8 @@ def replay(
     selection = selection or Selection()
     started = datetime.now(UTC)
     summary = ReplaySummary()
-    batches = list(slot_batches(replay_plan(store, selection), selection, batch_rows))
-    carried = False
+    batches = replay_batches(store, selection, batch_rows)
+    carried = period_refreshed = False
     # The next batch's bodies are read before this batch is applied (a replay writes only its
     # own batch's slots) and normalized in a thread meanwhile: polars and DuckDB each leave
     # part of the cores idle.
@@ -86,8 +87,15 @@ def replay(
             rebuilt = normalizing.result()
             if number < len(batches):
                 normalizing = pool.submit(normalize_raw, replay_candidates(store, batches[number]))
-            last = number == len(batches)
+            # The last slots' batches carry the state on: several in a compacted period, one
+            # per client range.
+            last = batch.slot_to == batches[-1].slot_to
             carried = _replay_batch(store, batch, rebuilt, last, carried, summary)
+            period_refreshed |= carried  # this batch refreshed its derived facts
+            period_ends = number == len(batches) or batches[number].slot_from != batch.slot_from
+            if batch.clients is not None and period_ends:
+                refresh_period_slot_facts(store, batch, changed=period_refreshed)
+                period_refreshed = False
             if on_batch is not None:
                 on_batch(number, len(batches), batch)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
@@ -103,7 +111,9 @@ def _replay_batch(
     summary: ReplaySummary,
 ) -> bool:
     """Apply one rebuilt batch, add its counts to `summary`; return whether the state runs on."""
-    counts = apply_replay(store, batch, rebuilt, carried=carried, last=last)
+    counts = apply_replay(
+        store, batch, rebuilt, carried=carried, last=last, slot_facts=batch.clients is None
+    )
     for key, changed in counts.items():
         summary.changes[key] += changed
     summary.batches += 1

@@ -142,6 +142,13 @@ _SLOT_STEPS = (
 # the statement that sets aside the rows to keep (the tails keep each client's newest only).
 _KEEP_ALL = "derived/compact_stage"
 _COMPACTED: tuple[tuple[str, str, str, str], ...] = (
+    # Raw answers too: a replay of a compacted period reads them by client range.
+    (
+        "raw_responses",
+        "slot_start",
+        "client_number, slot_start, observed_at, raw_id",
+        _KEEP_ALL,
+    ),
     ("balance_lines", "slot_start", "client_number, slot_start, currency", _KEEP_ALL),
     ("balance_snapshots", "slot_start", "client_number, slot_start", _KEEP_ALL),
     ("fetch_attempts", "slot_start", "client_number, slot_start, run_id, attempt", _KEEP_ALL),
@@ -179,7 +186,9 @@ def refresh_derived(
     slot_to: datetime | None = None,
     *,
     client: int | None = None,
+    clients: tuple[int, int] | None = None,
     propagate: bool = True,
+    slot_facts: bool = True,
 ) -> int:
     """Make the derived rows of the snapshots in [slot_from, slot_to) match the stored history.
 
@@ -195,17 +204,23 @@ def refresh_derived(
         slot_from: first slot, inclusive; None for the beginning.
         slot_to: last slot, exclusive; None for the end.
         client: only this client's rows (a replay of one client).
+        clients: only the clients in this inclusive range (a replay batch of a compacted period).
         propagate: False only when the caller refreshes the following range next (a replay's
             batches, in slot order): the refresh then stops at slot_to and leaves the state
             there for the next batch; the last batch, with True, carries it on to later rows.
+        slot_facts: False leaves the per-slot facts (computed over all clients) to the caller,
+            which refreshes them once for the range (refresh_slot_facts) after its last batch of
+            client ranges: recomputing them in each would read the whole range every time.
 
     Returns:
         How many clients had rows recomputed.
     """
     lo, hi = slot_from or EARLIEST, slot_to or LATEST
+    scope = (client, client) if client is not None else clients
     _run(con, "derived/restrict_none")
-    clients = _refresh_clients(con, lo, hi, client=client, restrict=False, extend=propagate)
-    _refresh_slots(con, lo, hi)
+    count = _refresh_clients(con, lo, hi, clients=scope, restrict=False, extend=propagate)
+    if slot_facts:
+        _refresh_slots(con, lo, hi)
     if propagate:
         upper = _scalar(con, "derived/propagate_from")
         if upper is not None:
@@ -213,9 +228,37 @@ def refresh_derived(
             # from the state just stored at the end of their windows.
             _run(con, "derived/restrict_to_propagate")
             start = upper + timedelta(microseconds=1)
-            clients += _refresh_clients(con, start, LATEST, client=None, restrict=True, extend=True)
+            count += _refresh_clients(con, start, LATEST, clients=None, restrict=True, extend=True)
     _drop_scratch(con)
-    return clients
+    return count
+
+
+def refresh_slot_facts(
+    con: duckdb.DuckDBPyConnection, slot_from: datetime, slot_to: datetime, *, force: bool
+) -> bool:
+    """Recompute the per-slot facts of [slot_from, slot_to) over every client, and rewrite them
+    when `force` or when they differ from the stored ones.
+
+    For callers that refreshed client ranges with `slot_facts=False` (a replay of a compacted
+    period, one transaction per range): `force` when any of them changed something. Comparing
+    otherwise repairs facts an interrupted run left behind, and writes nothing when they hold.
+
+    Returns:
+        True when the stored facts were rewritten.
+    """
+    params = {"from": slot_from, "to": slot_to}
+    for step in _SLOT_STEPS:
+        _run(con, step, params)
+    differ = force or any(
+        _scalar(con, "derived/slot_rows_differ", params, table=table, new_table=new_table)
+        for table, new_table, _ in SLOT_TABLES
+    )
+    if differ:
+        for table, new_table, order in SLOT_TABLES:
+            _run(con, "derived/delete_slots", params, table=table)
+            _run(con, "derived/insert_new", table=table, new_table=new_table, order=order)
+    _drop_scratch(con)
+    return differ
 
 
 # The per-slot facts computed from fetch_attempts alone (with their steps): the only derived
@@ -277,7 +320,7 @@ def rebuild_derived(
     _run(con, "derived/restrict_none")
     ranges = list(batches) if batches is not None else _batches(con, batch_snapshots)
     for start, end in ranges:
-        _refresh_clients(con, start, end, client=None, restrict=False, extend=False)
+        _refresh_clients(con, start, end, clients=None, restrict=False, extend=False)
         _refresh_slots(con, start, end)
     _drop_scratch(con)
     return len(ranges)
@@ -399,15 +442,17 @@ def _refresh_clients(
     lo: datetime,
     hi: datetime,
     *,
-    client: int | None,
+    clients: tuple[int, int] | None,
     restrict: bool,
     extend: bool,
 ) -> int:
     """Recompute and replace the client-owned derived rows of [lo, hi); return the clients."""
     params: dict[str, Any] = {"from": lo, "to": hi, "extend": extend}
-    _run(con, "derived/scope", {**params, "client": client, "restrict": restrict})
-    clients = _scalar(con, "derived/scope_size")
-    if not clients:
+    first, last = clients or (None, None)
+    scope = {**params, "client_lo": first, "client_hi": last, "restrict": restrict}
+    _run(con, "derived/scope", scope)
+    count = _scalar(con, "derived/scope_size")
+    if not count:
         _run(con, "derived/no_propagation")
         return 0
     sql = load_sql("derived/scope_bounds")
@@ -425,7 +470,7 @@ def _refresh_clients(
         if stored:  # else an append at the end of history: nothing of these clients to replace
             _run(con, "derived/delete_owned", params, table=table, owner=owner)
         _run(con, "derived/insert_new", table=table, new_table=new_table, order=order)
-    return int(clients)
+    return int(count)
 
 
 def _refresh_slots(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime) -> None:
@@ -461,9 +506,16 @@ def _run(
     con.execute(sql, _named(sql, params or {}))
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> Any:
-    """The one value a statement file selects."""
+def _scalar(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    **identifiers: str,
+) -> Any:
+    """The one value a statement file selects (`identifiers` as for _run)."""
     sql = load_sql(name)
+    if identifiers:
+        sql = sql.format(**identifiers)
     return con.execute(sql, _named(sql, params or {})).fetchall()[0][0]
 
 

@@ -18,7 +18,7 @@ from pipeline.store.store import Store
 
 Period = tuple[datetime, datetime]
 # On a lake, concurrent rounds insert into these while maintenance runs.
-_APPENDED_BY_ROUNDS = ("fetch_attempts",)
+_APPENDED_BY_ROUNDS = ("fetch_attempts", "raw_responses")
 
 
 def due_periods(store: Store) -> list[Period]:

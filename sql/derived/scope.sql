@@ -4,24 +4,28 @@
 -- observed snapshot at or after $to (upper_slot): the observations after the range pair with the
 -- range's last one, and the state there tells whether later rows must follow. Without $extend
 -- (a rebuild in slot order: the next batch starts where this one ends) it stops at $to.
--- $client (optional) restricts the refresh to one client; derived_restrict (when $restrict) to a
--- list of clients.
+-- $client_lo..$client_hi (optional, inclusive) restricts the refresh to a range of clients (one
+-- client, or a replay batch of a compacted period: its client range is all those row groups
+-- hold); derived_restrict (when $restrict) to a list of clients.
 create or replace temp table derived_scope as
 with touched as (
     select client_number
     from balance_snapshots
     where slot_start >= $from and slot_start < $to
+      and ($client_lo::bigint is null
+           or client_number between $client_lo::bigint and $client_hi::bigint)
     union
     select client_number
     from derived_snapshots
     where slot_start >= $from and slot_start < $to
+      and ($client_lo::bigint is null
+           or client_number between $client_lo::bigint and $client_hi::bigint)
 ),
 
 chosen as (
     select client_number
     from touched
-    where ($client::bigint is null or client_number = $client::bigint)
-      and (not $restrict or client_number in (select client_number from derived_restrict))
+    where (not $restrict or client_number in (select client_number from derived_restrict))
 ),
 
 newest_before as (

@@ -13,5 +13,6 @@ select
 from raw_responses
 where ($from::timestamptz is null or slot_start >= $from::timestamptz)
   and ($to::timestamptz is null or slot_start < $to::timestamptz)
-  and ($client::bigint is null or client_number = $client::bigint)
+  and ($client_lo::bigint is null
+       or client_number between $client_lo::bigint and $client_hi::bigint)
 order by slot_start, client_number, observed_at, raw_id;

@@ -8,7 +8,8 @@ with stored as (
     from balance_lines
     where slot_start >= $from
       and slot_start < $to
-      and ($client::bigint is null or client_number = $client::bigint)
+      and ($client_lo::bigint is null
+           or client_number between $client_lo::bigint and $client_hi::bigint)
 ),
 fresh as (
     select

@@ -5,14 +5,16 @@ with per_slot as (
     from raw_responses
     where ($from::timestamptz is null or slot_start >= $from::timestamptz)
       and ($to::timestamptz is null or slot_start < $to::timestamptz)
-      and ($client::bigint is null or client_number = $client::bigint)
+      and ($client_lo::bigint is null
+           or client_number between $client_lo::bigint and $client_hi::bigint)
     group by slot_start
     union all
     select slot_start, count(*)
     from balance_snapshots
     where ($from::timestamptz is null or slot_start >= $from::timestamptz)
       and ($to::timestamptz is null or slot_start < $to::timestamptz)
-      and ($client::bigint is null or client_number = $client::bigint)
+      and ($client_lo::bigint is null
+           or client_number between $client_lo::bigint and $client_hi::bigint)
     group by slot_start
 )
 select slot_start, sum(row_count)::bigint as row_count

@@ -5,7 +5,8 @@ select raw_id, client_number, slot_start, observed_at, body
 from raw_responses
 where slot_start >= $from
   and slot_start < $to
-  and ($client::bigint is null or client_number = $client::bigint)
+  and ($client_lo::bigint is null
+       or client_number between $client_lo::bigint and $client_hi::bigint)
   and http_status = 200
   and body_encoding = 'utf-8'
   and not body_truncated

@@ -6,7 +6,8 @@ select distinct r.client_number, null, r.slot_start
 from raw_responses as r
 where r.slot_start >= $from
   and r.slot_start < $to
-  and ($client::bigint is null or r.client_number = $client::bigint)
+  and ($client_lo::bigint is null
+       or r.client_number between $client_lo::bigint and $client_hi::bigint)
   and not exists (
     select 1
     from client_sightings as s

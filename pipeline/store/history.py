@@ -226,7 +226,7 @@ def apply_replay(
         if counts:
             for name in _APPLY:
                 store._run(name)
-        if slot_facts:  # else once for the period: raw is stored in slot order, not by client
+        if slot_facts:  # else once for the whole period, after its last client range
             store._run("store/replay_touch_clients", params)
         if counts or carried:
             refresh_derived(

@@ -50,6 +50,19 @@ def test_one_archive_imported_and_replayed_gives_the_same_history_on_both_engine
         _pipeline(monkeypatch, db, data, "replay")
         # A second replay changes nothing on either engine.
         _pipeline(monkeypatch, db, data, "replay")
+        # Compacted (by client), then one client's lines lost there: a replay reads those
+        # periods by client ranges and puts them back, on both engines.
+        _pipeline(monkeypatch, db, data, "maintain")
+        writer = connect(db, lake_data_path=data) if data else connect(db)
+        try:
+            gone = writer.execute(
+                "delete from balance_lines where client_number = 500601 and slot_start < "
+                "(select max(period_end) from maintenance_compactions)"
+            ).fetchall()[0][0]
+            assert gone > 0
+        finally:
+            writer.close()
+        _pipeline(monkeypatch, db, data, "replay")
 
     on_file = connect(file_db, read_only=True)
     on_lake = connect(lake.url, read_only=True)

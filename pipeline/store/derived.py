@@ -246,15 +246,31 @@ def refresh_slot_facts(
     Returns:
         True when the stored facts were rewritten.
     """
+    steps, tables = _SLOT_STEPS, tuple(t[0] for t in SLOT_TABLES)
+    return _rewrite_slot_tables(con, slot_from, slot_to, steps, tables, force=force)
+
+
+def _rewrite_slot_tables(
+    con: duckdb.DuckDBPyConnection,
+    slot_from: datetime,
+    slot_to: datetime,
+    steps: Sequence[str],
+    tables: Collection[str],
+    *,
+    force: bool,
+) -> bool:
+    """Recompute `tables` (per-slot) for [slot_from, slot_to) with `steps`; rewrite them when
+    `force` or when any differs from its stored rows. Returns whether they were rewritten."""
     params = {"from": slot_from, "to": slot_to}
-    for step in _SLOT_STEPS:
+    for step in steps:
         _run(con, step, params)
+    chosen = [t for t in SLOT_TABLES if t[0] in tables]
     differ = force or any(
         _scalar(con, "derived/slot_rows_differ", params, table=table, new_table=new_table)
-        for table, new_table, _ in SLOT_TABLES
+        for table, new_table, _ in chosen
     )
     if differ:
-        for table, new_table, order in SLOT_TABLES:
+        for table, new_table, order in chosen:
             _run(con, "derived/delete_slots", params, table=table)
             _run(con, "derived/insert_new", table=table, new_table=new_table, order=order)
     _drop_scratch(con)
@@ -281,17 +297,9 @@ def refresh_attempt_facts(
     Returns:
         True when the stored facts were rewritten.
     """
-    params = {"from": slot_from, "to": slot_to}
-    for step in _ATTEMPT_STEPS:
-        _run(con, step, params)
-    differ = bool(_scalar(con, "derived/attempt_facts_differ", params))
-    if differ:
-        for table, new_table, order in SLOT_TABLES:
-            if table in _ATTEMPT_TABLES:
-                _run(con, "derived/delete_slots", params, table=table)
-                _run(con, "derived/insert_new", table=table, new_table=new_table, order=order)
-    _drop_scratch(con)
-    return differ
+    return _rewrite_slot_tables(
+        con, slot_from, slot_to, _ATTEMPT_STEPS, _ATTEMPT_TABLES, force=False
+    )
 
 
 def rebuild_derived(
